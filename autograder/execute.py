@@ -1,0 +1,60 @@
+"""Run a notebook in a fresh kernel, in a temporary directory, within time and output limits.
+
+After the run, every executed cell carries metadata.autograder = {"status": "ok" | "error",
+"ename", "evalue"} taken from the kernel's execute reply, which is what scoring reads.
+"""
+import asyncio
+import os
+import tempfile
+
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+MAX_OUTPUT_CHARS = 20_000  # per cell: a flood of prints is truncated, never stored whole
+
+
+class KernelDied(RuntimeError):
+    pass
+
+
+def _truncate(cell):
+    budget, kept = MAX_OUTPUT_CHARS, []
+    for output in cell.get("outputs", []):
+        if budget <= 0:
+            break
+        if output.get("output_type") == "stream" and len(output.get("text", "")) > budget:
+            output["text"] = output["text"][:budget] + "\n... output truncated by the autograder ...\n"
+        budget -= len(output.get("text", "")) if output.get("output_type") == "stream" else 1000
+        kept.append(output)
+    cell["outputs"] = kept
+
+
+def _record(cell, execute_reply=None, **_):
+    content = (execute_reply or {}).get("content", {})
+    cell.metadata["autograder"] = {"status": content.get("status", "error"),
+                                   "ename": content.get("ename", ""), "evalue": content.get("evalue", "")}
+    _truncate(cell)
+
+
+async def _run(nb, cell_timeout, notebook_timeout, workdir):
+    client = NotebookClient(
+        nb, timeout=cell_timeout, interrupt_on_timeout=True, allow_errors=True, kernel_name="python3",
+        resources={"metadata": {"path": workdir}}, record_timing=False, on_cell_executed=_record,
+        error_on_timeout={"ename": "TimeoutError", "traceback": [],
+                          "evalue": f"the cell ran past its time limit of {cell_timeout:g} s"})
+    try:
+        await asyncio.wait_for(client.async_execute(cwd=workdir), notebook_timeout)
+        return None
+    except asyncio.TimeoutError:
+        return f"the notebook ran past its time limit of {notebook_timeout:g} s"
+    except DeadKernelError as err:
+        raise KernelDied(f"the kernel died while running the notebook ({err})") from None
+
+
+def run_notebook(nb, cell_timeout=60, notebook_timeout=300):
+    """Execute nb in place. Returns None, or a note when the notebook limit stopped it early
+    (the cells not reached have no metadata.autograder). A cell over its own limit is
+    interrupted and recorded as an error; the cells after it still run."""
+    with tempfile.TemporaryDirectory(prefix="autograde-") as workdir:
+        os.chmod(workdir, 0o700)
+        return asyncio.run(_run(nb, cell_timeout, notebook_timeout, workdir))

@@ -1,0 +1,68 @@
+"""The cells every notebook shares, stamped from one source each: the setup cell (setup_cell.py)
+and the Colab badge (from _config.yml's repository, the one source of every Colab link)."""
+import pathlib
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SETUP_CELL = (pathlib.Path(__file__).parent / "setup_cell.py").read_text().rstrip("\n")
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+
+
+def course_notebooks():
+    """Every notebook that carries the shared cells: chapters and exercise sources."""
+    return sorted(ROOT.glob("book/*.ipynb")) + sorted(ROOT.glob("solutions/*/*.ipynb"))
+
+
+def colab_url(repo_path):
+    """The Colab address of a file of the repository, e.g. book/01_micrograd.ipynb."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repository = config["repository"]
+    owner_name = repository["url"].removeprefix("https://github.com/").strip("/")
+    prefix = repository.get("path_to_book", "").strip("/")
+    path = f"{prefix}/{repo_path}" if prefix else repo_path
+    return f"{config['launch_buttons']['colab_url']}/github/{owner_name}/blob/{repository['branch']}/{path}"
+
+
+def published_path(notebook):
+    """Where students open a notebook: exercise sources are published from exercises/."""
+    rel = notebook.resolve().relative_to(ROOT)
+    if rel.parts[0] == "solutions":
+        rel = pathlib.Path("exercises", *rel.parts[1:])
+    return rel.as_posix()
+
+
+def badge(notebook):
+    return f"[![Open in Colab]({BADGE_IMAGE})]({colab_url(published_path(notebook))})"
+
+
+def tagged(nb, tag):
+    return [c for c in nb.cells if tag in c.get("metadata", {}).get("tags", [])]
+
+
+def problems(nb, path):
+    """What is wrong with a notebook's shared cells, as sentences (empty when all is well)."""
+    found = []
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not code or "setup" not in code[0].metadata.get("tags", []):
+        found.append(f"{path}: the first code cell must be the setup cell (tag 'setup')")
+    elif code[0].source != SETUP_CELL:
+        found.append(f"{path}: the setup cell differs from course/setup_cell.py")
+    badges = tagged(nb, "colab-badge")
+    if len(badges) != 1:
+        found.append(f"{path}: needs exactly one markdown cell tagged 'colab-badge'")
+    elif badges[0].source != badge(path):
+        found.append(f"{path}: the Colab badge is not the one _config.yml gives")
+    return found
+
+
+def stamp(nb, path):
+    """Write the shared cells into nb (in place); True when anything changed."""
+    changed = False
+    for cell in tagged(nb, "setup"):
+        if cell.source != SETUP_CELL:
+            cell.source, changed = SETUP_CELL, True
+    for cell in tagged(nb, "colab-badge"):
+        if cell.source != badge(path):
+            cell.source, changed = badge(path), True
+    return changed
