@@ -1,0 +1,43 @@
+"""Shared fixtures. In CI (CI=true) a missing prerequisite fails the test instead of skipping it."""
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+os.environ.setdefault("COURSE_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+
+
+def require(condition, why):
+    """Skip (locally) or fail (in CI) when a prerequisite is missing."""
+    if not condition:
+        if IN_CI:
+            pytest.fail(f"missing prerequisite in CI: {why}")
+        pytest.skip(why)
+
+
+def chapter_notebooks():
+    return sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+
+
+def solution_notebooks():
+    return sorted((ROOT / "solutions").glob("*/*.ipynb"))
+
+
+def exercise_notebooks():
+    return sorted((ROOT / "exercises").glob("*/*.ipynb"))
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """The HTML book, built with -W into a temporary folder (the build never executes a notebook)."""
+    out = tmp_path_factory.mktemp("book")
+    jupyter_book = pathlib.Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run([str(jupyter_book), "build", str(ROOT), "-W", "--keep-going",
+                             "--path-output", str(out)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, f"the book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return out / "_build" / "html"

@@ -1,0 +1,58 @@
+"""The built HTML book: every page there, no solution or hidden test anywhere in it."""
+import nbformat
+import pytest
+
+from conftest import ROOT, chapter_notebooks, solution_notebooks
+from course.stamps import colab_url
+from test_release import secret_lines
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def site_text(site):
+    for path in site.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".ipynb", ".txt", ".md", ".js", ".json", ".py"):
+            yield path, path.read_text(errors="replace")
+
+
+def test_pages_are_built(built_book):
+    for page in ["index.html", "book/intro.html", "book/setup.html", "book/grading.html", "book/glossary.html"]:
+        assert (built_book / page).is_file(), page
+    for chapter in chapter_notebooks():
+        assert (built_book / "book" / f"{chapter.stem}.html").is_file()
+    for source in solution_notebooks():
+        assert (built_book / "exercises" / source.parent.name / f"{source.stem}.html").is_file()
+
+
+def test_no_solution_or_hidden_test_is_published(built_book):
+    assert not [p for p in built_book.rglob("*") if "solutions" in p.relative_to(built_book).parts]
+    secrets = set().union(*(secret_lines(s) for s in solution_notebooks()))
+    assert secrets
+    for path, text in site_text(built_book):
+        for marker in MARKERS:
+            assert marker not in text, f"{path} contains {marker!r}"
+        leaked = [line for line in secrets if line in text]
+        assert not leaked, f"{path} contains solution or hidden-test code: {leaked[:2]}"
+
+
+def test_every_notebook_page_has_its_colab_button(built_book):
+    pages = [(f"book/{c.stem}.html", f"book/{c.name}") for c in chapter_notebooks()]
+    pages += [(f"exercises/{s.parent.name}/{s.stem}.html", f"exercises/{s.parent.name}/{s.name}")
+              for s in solution_notebooks()]
+    for page, notebook in pages:
+        assert f'href="{colab_url(notebook)}"' in (built_book / page).read_text(), page
+
+
+@pytest.mark.parametrize("source", solution_notebooks(), ids=lambda p: p.parent.name)
+def test_exercise_pages_are_shown_without_outputs(built_book, source):
+    html = (built_book / "exercises" / source.parent.name / f"{source.stem}.html").read_text()
+    assert "NotImplementedError" in html and "cell_output" not in html
+
+
+@pytest.mark.parametrize("path", chapter_notebooks(), ids=lambda p: p.stem)
+def test_chapter_pages_show_stored_outputs_and_link_the_glossary(built_book, path):
+    html = (built_book / "book" / f"{path.stem}.html").read_text()
+    nb = nbformat.read(path, as_version=4)
+    assert html.count("cell_output") >= sum(1 for c in nb.cells if c.cell_type == "code" and c.outputs) // 2
+    assert 'href="glossary.html#term-' in html
+    assert "<img" in html and "application/vnd.jupyter.widget-state+json" in html

@@ -1,0 +1,113 @@
+"""The built book in headless Chromium, with no network: math typeset, figures loaded, the Colab
+button's address, and a widget that responds with no kernel. The CDN libraries are served from
+tests/browser/node_modules."""
+import functools
+import http.server
+import os
+import pathlib
+import shutil
+import subprocess
+import threading
+
+import pytest
+
+from conftest import ROOT, chapter_notebooks, require
+from course.stamps import colab_url
+
+CHROMIUM = "/usr/bin/chromium"
+ASSETS = ROOT / "tests" / "browser"
+NODE_MODULES = ASSETS / "node_modules"
+# What the book asks CDNs for, and where the same files are in node_modules.
+CDN = {
+    "https://cdn.jsdelivr.net/npm/mathjax@3/": NODE_MODULES / "mathjax",
+    "https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.4/": NODE_MODULES / "requirejs",
+    "https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@1.0.6/": NODE_MODULES / "@jupyter-widgets/html-manager",
+    "https://unpkg.com/@jupyter-widgets/html-manager@1.0.6/": NODE_MODULES / "@jupyter-widgets/html-manager",
+}
+WIDGET_DIST = NODE_MODULES / "@jupyter-widgets/html-manager/dist"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require(os.path.exists(CHROMIUM), f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    if not NODE_MODULES.is_dir():
+        npm = shutil.which("npm")
+        require(npm is not None, "npm is needed to install the book's JavaScript libraries for the browser test")
+        subprocess.run([npm, "ci", "--silent", "--prefix", str(ASSETS)], check=True)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def site(built_book):
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(built_book)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def local_copy(url):
+    for prefix, folder in CDN.items():
+        if url.startswith(prefix):
+            return folder / url[len(prefix):].split("?")[0]
+    name = url.split("?")[0].rsplit("/", 1)[-1]
+    if name.endswith((".woff", ".woff2", ".ttf", ".eot")) and (WIDGET_DIST / name).is_file():
+        return WIDGET_DIST / name  # the widget manager's icon fonts, asked for relative to the page
+    return None
+
+
+@pytest.fixture
+def page(browser, site):
+    """A page that gets the CDN libraries from node_modules and no other outside address."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+
+    def route(route):
+        url = route.request.url
+        path = local_copy(url)
+        if path is not None and path.is_file():
+            return route.fulfill(path=str(path))
+        return route.continue_() if url.startswith(site) else route.abort()
+    page.route("**/*", route)
+    yield page
+    context.close()
+
+
+def visible_images(page, selector):
+    return page.eval_on_selector_all(
+        selector, "els => els.filter(e => e.offsetParent !== null).map(e => e.src)")
+
+
+@pytest.mark.parametrize("chapter", chapter_notebooks(), ids=lambda p: p.stem)
+def test_chapter_page_in_chromium(page, site, chapter, tmp_path):
+    page.goto(f"{site}/book/{chapter.stem}.html", wait_until="networkidle")
+    # Math: MathJax replaced the TeX with its own elements.
+    page.wait_for_selector("mjx-container", timeout=20000)
+    assert page.locator("mjx-container").count() >= 3
+    # Figures: every stored image of a cell output loaded.
+    sizes = page.eval_on_selector_all(".cell_output img", "els => els.map(e => [e.src.slice(-40), e.complete, e.naturalWidth])")
+    assert sizes and all(complete and width > 0 for _, complete, width in sizes), sizes
+    # The Colab button.
+    href = page.eval_on_selector_all("a[href*='colab.research.google.com/github/']", "els => els.map(e => e.href)")
+    assert colab_url(f"book/{chapter.name}") in href
+    # The widget: the slider's handle, moved with the keyboard, changes the figure shown.
+    handle = page.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").first
+    handle.wait_for(timeout=20000)
+    handle.scroll_into_view_if_needed()
+    before = visible_images(page, ".widget-vbox img")
+    page.screenshot(path=str(tmp_path / "before.png"))
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(500)
+    after = visible_images(page, ".widget-vbox img")
+    assert before and after and before != after, (before[:1], after[:1])

@@ -1,0 +1,79 @@
+"""exercises/ is generated from solutions/, deterministically, and gives nothing away."""
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder import cells, layout
+from autograder.release import released_notebook, render
+from conftest import ROOT, exercise_notebooks, solution_notebooks
+
+
+def test_release_check_is_clean_from_any_directory(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "autograder", "release", "--check"],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_release_check_names_a_stale_file(tmp_path):
+    target = exercise_notebooks()[0]
+    original = target.read_text()
+    try:
+        target.write_text(original.replace("NotImplementedError", "NotImplementedErr0r", 1))
+        result = subprocess.run([sys.executable, "-m", "autograder", "release", "--check"],
+                                capture_output=True, text=True, cwd=tmp_path)
+    finally:
+        target.write_text(original)
+    assert result.returncode == 1
+    assert str(target.relative_to(ROOT)) in result.stdout
+
+
+@pytest.mark.parametrize("source", solution_notebooks(), ids=lambda p: p.parent.name)
+def test_release_is_deterministic(source):
+    assert render(released_notebook(source)) == render(released_notebook(source))
+
+
+def test_every_source_has_its_release_and_nothing_else_is_released():
+    expected = {layout.released_path(s) for s in solution_notebooks()}
+    assert set(exercise_notebooks()) == expected
+
+
+def _regions(text, begin, end):
+    return re.findall(rf"### {begin}\n(.*?)### {end}", text, flags=re.S)
+
+
+def secret_lines(source):
+    """Lines of solution code and hidden tests that a student must never see."""
+    nb = nbformat.read(source, as_version=4)
+    secrets = set()
+    for cell in nb.cells:
+        text = cell.source + "\n"
+        for region in _regions(text, "BEGIN SOLUTION", "END SOLUTION") + _regions(text, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+            secrets |= {line.strip() for line in region.splitlines() if len(line.strip()) > 25}
+    return secrets
+
+
+@pytest.mark.parametrize("source", solution_notebooks(), ids=lambda p: p.parent.name)
+def test_released_notebook_has_no_solution_and_no_hidden_test(source):
+    released = layout.released_path(source).read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in released
+    secrets = secret_lines(source)
+    assert secrets, "the source has no solution or hidden-test lines to look for"
+    visible = {line.strip() for cell in nbformat.reads(released, as_version=4).cells for line in cell.source.splitlines()}
+    leaked = secrets & visible
+    assert not leaked, f"released notebook shows: {sorted(leaked)[:3]}"
+
+
+@pytest.mark.parametrize("source", solution_notebooks(), ids=lambda p: p.parent.name)
+def test_every_graded_part_has_visible_and_hidden_tests(source):
+    nb = nbformat.read(source, as_version=4)
+    tests = [c for c in nb.cells if cells.is_test(c)]
+    assert len(tests) >= 6
+    for cell in tests:
+        visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        assert "assert" in visible, f"{cells.grade_id(cell)} has no visible test"
+        assert "### BEGIN HIDDEN TESTS" in cell.source, f"{cells.grade_id(cell)} has no hidden tests"
+        assert cells.points(cell) > 0
