@@ -7,6 +7,7 @@ import asyncio
 import os
 import tempfile
 
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
@@ -36,25 +37,38 @@ def _record(cell, execute_reply=None, **_):
     _truncate(cell)
 
 
-async def _run(nb, cell_timeout, notebook_timeout, workdir):
+async def _run(nb, cell_timeout, notebook_timeout, workdir, sockets):
+    # IPC sockets in a private folder: no TCP port, and nothing in the notebook's own folder.
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
     client = NotebookClient(
-        nb, timeout=cell_timeout, interrupt_on_timeout=True, allow_errors=True, kernel_name="python3",
+        nb, km=km, timeout=cell_timeout, interrupt_on_timeout=True, allow_errors=True, kernel_name="python3",
         resources={"metadata": {"path": workdir}}, record_timing=False, on_cell_executed=_record,
         error_on_timeout={"ename": "TimeoutError", "traceback": [],
                           "evalue": f"the cell ran past its time limit of {cell_timeout:g} s"})
+    stopped = []
+
+    async def stop_at_deadline():
+        await asyncio.sleep(notebook_timeout)
+        stopped.append(f"the notebook ran past its time limit of {notebook_timeout:g} s")
+        await km.shutdown_kernel(now=True)
+
+    deadline = asyncio.create_task(stop_at_deadline())
     try:
-        await asyncio.wait_for(client.async_execute(cwd=workdir), notebook_timeout)
-        return None
-    except asyncio.TimeoutError:
-        return f"the notebook ran past its time limit of {notebook_timeout:g} s"
-    except DeadKernelError as err:
-        raise KernelDied(f"the kernel died while running the notebook ({err})") from None
+        await client.async_execute(cwd=workdir)
+    except Exception as err:  # once the deadline has killed the kernel, nbclient fails in its own ways
+        if not stopped:
+            if isinstance(err, DeadKernelError):
+                raise KernelDied(f"the kernel died while running the notebook ({err})") from None
+            raise
+    finally:
+        deadline.cancel()
+    return stopped[0] if stopped else None
 
 
 def run_notebook(nb, cell_timeout=60, notebook_timeout=300):
     """Execute nb in place. Returns None, or a note when the notebook limit stopped it early
     (the cells not reached have no metadata.autograder). A cell over its own limit is
     interrupted and recorded as an error; the cells after it still run."""
-    with tempfile.TemporaryDirectory(prefix="autograde-") as workdir:
-        os.chmod(workdir, 0o700)
-        return asyncio.run(_run(nb, cell_timeout, notebook_timeout, workdir))
+    with tempfile.TemporaryDirectory(prefix="autograde-") as workdir, \
+            tempfile.TemporaryDirectory(prefix="autograde-ipc-") as sockets:
+        return asyncio.run(_run(nb, cell_timeout, notebook_timeout, workdir, sockets))

@@ -43,10 +43,6 @@ def write(nb, path):
     return path
 
 
-def test_cells(nb, gid):
-    return [c for c in nb.cells if cells.grade_id(c) == gid]
-
-
 @pytest.fixture(scope="module")
 def variants(tmp_path_factory):
     """Altered copies of the micrograd notebooks, graded in one batch: {name: result}."""

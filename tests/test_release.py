@@ -45,14 +45,18 @@ def _regions(text, begin, end):
 
 
 def secret_lines(source):
-    """Lines of solution code and hidden tests that a student must never see."""
+    """Lines of solution code and hidden tests that a student must never see (lines that also
+    stand outside those regions, such as a call a visible test makes too, are not secret)."""
     nb = nbformat.read(source, as_version=4)
-    secrets = set()
+    secret, public = set(), set()
     for cell in nb.cells:
         text = cell.source + "\n"
-        for region in _regions(text, "BEGIN SOLUTION", "END SOLUTION") + _regions(text, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
-            secrets |= {line.strip() for line in region.splitlines() if len(line.strip()) > 25}
-    return secrets
+        regions = _regions(text, "BEGIN SOLUTION", "END SOLUTION") + _regions(text, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+        for region in regions:
+            secret |= {line.strip() for line in region.splitlines() if len(line.strip()) > 25}
+            text = text.replace(region, "")
+        public |= {line.strip() for line in text.splitlines()}
+    return secret - public
 
 
 @pytest.mark.parametrize("source", solution_notebooks(), ids=lambda p: p.parent.name)

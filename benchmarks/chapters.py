@@ -1,0 +1,30 @@
+"""Wall time to run each chapter top to bottom with its small test parameters (SPEC §6: under
+60 s), in a fresh kernel, as the tests do.
+
+    python benchmarks/chapters.py
+"""
+import os
+import pathlib
+import tempfile
+import time
+
+import nbformat
+import papermill
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+os.environ.setdefault("COURSE_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+
+
+def main():
+    print(f"{'chapter':<24} {'seconds':>8}")
+    for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
+        parameters = nbformat.read(path, as_version=4).metadata["course"]["test_parameters"]
+        with tempfile.TemporaryDirectory() as workdir:
+            start = time.perf_counter()
+            papermill.execute_notebook(str(path), os.path.join(workdir, path.name), parameters=parameters,
+                                       kernel_name="python3", cwd=workdir, progress_bar=False)
+            print(f"{path.stem:<24} {time.perf_counter() - start:>8.1f}   (target: under 60 s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
