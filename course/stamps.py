@@ -7,6 +7,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SETUP_CELL = (pathlib.Path(__file__).parent / "setup_cell.py").read_text().rstrip("\n")
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+SETUP_TAGS = ["setup", "hide-input"]  # the book shows the setup cell folded: it is the same everywhere
 
 
 def course_notebooks():
@@ -48,6 +49,8 @@ def problems(nb, path):
         found.append(f"{path}: the first code cell must be the setup cell (tag 'setup')")
     elif code[0].source != SETUP_CELL:
         found.append(f"{path}: the setup cell differs from course/setup_cell.py")
+    elif not set(SETUP_TAGS) <= set(code[0].metadata.get("tags", [])):
+        found.append(f"{path}: the setup cell needs the tags {SETUP_TAGS}")
     badges = tagged(nb, "colab-badge")
     if len(badges) != 1:
         found.append(f"{path}: needs exactly one markdown cell tagged 'colab-badge'")
@@ -62,6 +65,9 @@ def stamp(nb, path):
     for cell in tagged(nb, "setup"):
         if cell.source != SETUP_CELL:
             cell.source, changed = SETUP_CELL, True
+        tags = cell.metadata["tags"]
+        if not set(SETUP_TAGS) <= set(tags):
+            cell.metadata["tags"], changed = tags + [t for t in SETUP_TAGS if t not in tags], True
     for cell in tagged(nb, "colab-badge"):
         if cell.source != badge(path):
             cell.source, changed = badge(path), True

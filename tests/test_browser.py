@@ -4,7 +4,7 @@ tests/browser/node_modules."""
 import functools
 import http.server
 import os
-import pathlib
+import re
 import shutil
 import subprocess
 import threading
@@ -17,13 +17,7 @@ from course.stamps import colab_url
 CHROMIUM = "/usr/bin/chromium"
 ASSETS = ROOT / "tests" / "browser"
 NODE_MODULES = ASSETS / "node_modules"
-# What the book asks CDNs for, and where the same files are in node_modules.
-CDN = {
-    "https://cdn.jsdelivr.net/npm/mathjax@3/": NODE_MODULES / "mathjax",
-    "https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.4/": NODE_MODULES / "requirejs",
-    "https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@1.0.6/": NODE_MODULES / "@jupyter-widgets/html-manager",
-    "https://unpkg.com/@jupyter-widgets/html-manager@1.0.6/": NODE_MODULES / "@jupyter-widgets/html-manager",
-}
+JSDELIVR_NPM = re.compile(r"^https://cdn\.jsdelivr\.net/npm/((?:@[^/@]+/)?[^/@]+)@[^/]+/([^?#]*)")
 WIDGET_DIST = NODE_MODULES / "@jupyter-widgets/html-manager/dist"
 
 
@@ -57,9 +51,11 @@ def site(built_book):
 
 
 def local_copy(url):
-    for prefix, folder in CDN.items():
-        if url.startswith(prefix):
-            return folder / url[len(prefix):].split("?")[0]
+    """The node_modules file for a CDN address the book asks for (all of them are npm packages
+    served by jsDelivr: MathJax, RequireJS, the widget manager), else None."""
+    match = JSDELIVR_NPM.match(url)
+    if match:
+        return NODE_MODULES / match[1] / match[2]
     name = url.split("?")[0].rsplit("/", 1)[-1]
     if name.endswith((".woff", ".woff2", ".ttf", ".eot")) and (WIDGET_DIST / name).is_file():
         return WIDGET_DIST / name  # the widget manager's icon fonts, asked for relative to the page
@@ -76,7 +72,7 @@ def page(browser, site):
         url = route.request.url
         path = local_copy(url)
         if path is not None and path.is_file():
-            return route.fulfill(path=str(path))
+            return route.fulfill(path=str(path), headers={"Access-Control-Allow-Origin": "*"})
         return route.continue_() if url.startswith(site) else route.abort()
     page.route("**/*", route)
     yield page
