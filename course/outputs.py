@@ -5,7 +5,6 @@ code changes and the outputs are not regenerated, the digests differ (tests chec
 """
 import hashlib
 import os
-import pathlib
 import tempfile
 import time
 

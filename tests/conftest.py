@@ -1,8 +1,12 @@
 """Shared fixtures. In CI (CI=true) a missing prerequisite fails the test instead of skipping it."""
+import contextlib
+import functools
+import http.server
 import os
 import pathlib
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -17,6 +21,23 @@ def require(condition, why):
         if IN_CI:
             pytest.fail(f"missing prerequisite in CI: {why}")
         pytest.skip(why)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serving(folder):
+    """Serve a folder over HTTP on 127.0.0.1 (a free port); yields the base URL, ending in '/'."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def chapter_notebooks():

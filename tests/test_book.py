@@ -5,7 +5,7 @@ import re
 import nbformat
 import pytest
 
-from conftest import ROOT, chapter_notebooks, solution_notebooks
+from conftest import chapter_notebooks, solution_notebooks
 from course.stamps import colab_url
 from test_release import secret_lines
 

@@ -1,17 +1,14 @@
 """The built book in headless Chromium, with no network: math typeset, figures loaded, the Colab
 button's address, and a widget that responds with no kernel. The CDN libraries are served from
 tests/browser/node_modules."""
-import functools
-import http.server
 import os
 import re
 import shutil
 import subprocess
-import threading
 
 import pytest
 
-from conftest import ROOT, chapter_notebooks, require
+from conftest import ROOT, chapter_notebooks, require, serving
 from course.stamps import colab_url
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,18 +33,10 @@ def browser():
         browser.close()
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def site(built_book):
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(built_book)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(built_book) as url:
+        yield url.rstrip("/")
 
 
 def local_copy(url):

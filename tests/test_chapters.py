@@ -1,10 +1,13 @@
 """Chapter notebooks: the SPEC §3 skeleton, a top-to-bottom run with small parameters, and stored
 outputs that come from a full run of the current code."""
+import os
+import shutil
+
 import nbformat
 import papermill
 import pytest
 
-from conftest import ROOT, chapter_notebooks
+from conftest import ROOT, chapter_notebooks, serving, solution_notebooks
 from course.outputs import stale_reason
 
 CHAPTERS = chapter_notebooks()
@@ -36,13 +39,32 @@ def test_stored_outputs_are_fresh(path):
     assert reason is None, f"{path.name}: {reason}; run `python -m course execute {path.stem}`"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_runs_top_to_bottom_with_small_parameters(path, tmp_path):
+@pytest.fixture(scope="module")
+def data_server():
+    """The course data on a local HTTP server, standing in for the canonical addresses."""
+    with serving(os.environ["COURSE_DATA_DIR"]) as url:
+        yield url
+
+
+@pytest.mark.parametrize("path", CHAPTERS + solution_notebooks(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_runs_alone_like_on_colab(path, tmp_path, monkeypatch, data_server):
+    """The notebook copied alone into an empty folder, run top to bottom with its small parameters:
+    no repository files, and the setup cell fetches the data (from a local server here)."""
+    alone = tmp_path / "colab"
+    alone.mkdir()
+    shutil.copy(path, alone / path.name)
+    monkeypatch.delenv("COURSE_DATA_DIR")
+    monkeypatch.setenv("COURSE_DATA_BASE_URL", data_server)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     nb = nbformat.read(path, as_version=4)
-    out = tmp_path / path.name
-    papermill.execute_notebook(str(path), str(out), parameters=nb.metadata["course"]["test_parameters"],
-                               kernel_name="python3", cwd=str(tmp_path), progress_bar=False,
-                               execution_timeout=120)
+    parameters = nb.metadata["course"].get("test_parameters", {})
+    out = tmp_path / "executed.ipynb"
+    papermill.execute_notebook(str(alone / path.name), str(out), parameters=parameters, kernel_name="python3",
+                               cwd=str(alone), progress_bar=False, execution_timeout=120)
     ran = nbformat.read(out, as_version=4)
-    errors = [o for c in ran.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [f"{o.ename}: {o.evalue}" for c in ran.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
     assert not errors
+    uses_data = "course_data(" in "\n".join(c.source for c in nb.cells[4:] if c.cell_type == "code")
+    downloaded = list((tmp_path / "cache").glob("zero-to-hero-graded/*.txt"))
+    assert bool(downloaded) == uses_data, downloaded

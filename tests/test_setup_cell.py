@@ -1,16 +1,14 @@
 """The setup cell: the same in every notebook, and a data loader that verifies what it finds or
 downloads. The download path is tested for real against an HTTP server on 127.0.0.1."""
-import functools
+import contextlib
 import hashlib
-import http.server
 import os
 import pathlib
-import threading
 
 import nbformat
 import pytest
 
-from conftest import ROOT, chapter_notebooks, exercise_notebooks, solution_notebooks
+from conftest import ROOT, chapter_notebooks, exercise_notebooks, serving, solution_notebooks
 from course import stamps
 
 SHARED_DATA = pathlib.Path(os.environ["COURSE_DATA_DIR"])
@@ -51,26 +49,11 @@ def setup_cell(tmp_path, monkeypatch):
     return run
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def data_server():
-    """Serve a folder on 127.0.0.1; yields a function folder -> base URL."""
-    servers = []
-
-    def serve(folder):
-        handler = functools.partial(QuietHandler, directory=str(folder))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-    yield serve
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    """Serve folders on 127.0.0.1; yields a function folder -> base URL."""
+    with contextlib.ExitStack() as servers:
+        yield lambda folder: servers.enter_context(serving(folder))
 
 
 def test_setup_cell_picks_a_device_and_seeds(setup_cell):
