@@ -33,6 +33,21 @@ def stale_reason(nb):
     return None
 
 
+def merge_streams(nb):
+    """One stream output per run of consecutive prints: the kernel splits text at arbitrary points."""
+    for cell in nb.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (output.output_type == "stream" and previous is not None
+                    and previous.output_type == "stream" and previous.name == output.name):
+                previous.text += output.text
+            else:
+                merged.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = merged
+
+
 def chapter_path(chapter):
     matches = sorted((ROOT / "book").glob(f"{chapter}*.ipynb"))
     if len(matches) != 1:
@@ -52,6 +67,7 @@ def execute(path):
         NotebookClient(nb, timeout=None, kernel_name="python3", store_widget_state=True,
                        record_timing=False, resources={"metadata": {"path": workdir}}).execute()
     seconds = time.perf_counter() - start
+    merge_streams(nb)
     nb.metadata.setdefault("course", {})["executed_code_sha256"] = code_digest(nb)
     nbformat.write(nb, path)
     return seconds
