@@ -44,15 +44,14 @@ def _regions(text, begin, end):
     return re.findall(rf"### {begin}\n(.*?)### {end}", text, flags=re.S)
 
 
-def secret_lines(source):
+def secret_lines(source, kinds=("SOLUTION", "HIDDEN TESTS")):
     """Lines of solution code and hidden tests that a student must never see (lines that also
     stand outside those regions, such as a call a visible test makes too, are not secret)."""
     nb = nbformat.read(source, as_version=4)
     secret, public = set(), set()
     for cell in nb.cells:
         text = cell.source + "\n"
-        regions = _regions(text, "BEGIN SOLUTION", "END SOLUTION") + _regions(text, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-        for region in regions:
+        for region in [r for kind in kinds for r in _regions(text, f"BEGIN {kind}", f"END {kind}")]:
             secret |= {line.strip() for line in region.splitlines() if len(line.strip()) > 25}
             text = text.replace(region, "")
         public |= {line.strip() for line in text.splitlines()}
