@@ -77,8 +77,7 @@ def visible_images(page, selector):
 def test_chapter_page_in_chromium(page, site, chapter, tmp_path):
     page.goto(f"{site}/book/{chapter.stem}.html", wait_until="networkidle")
     # Math: MathJax replaced the TeX with its own elements.
-    page.wait_for_selector("mjx-container", timeout=20000)
-    assert page.locator("mjx-container").count() >= 3
+    page.wait_for_function("document.querySelectorAll('article mjx-container').length >= 3", timeout=20000)
     # Figures: every stored image of a cell output loaded.
     sizes = page.eval_on_selector_all(".cell_output img", "els => els.map(e => [e.src.slice(-40), e.complete, e.naturalWidth])")
     assert sizes and all(complete and width > 0 for _, complete, width in sizes), sizes
