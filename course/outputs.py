@@ -9,6 +9,7 @@ import tempfile
 import time
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from .stamps import ROOT
@@ -64,8 +65,9 @@ def execute(path):
         os.environ["COURSE_DATA_DIR"] = str(shared_data)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="course-execute-") as workdir:
-        NotebookClient(nb, timeout=None, kernel_name="python3", store_widget_state=True,
-                       record_timing=False, resources={"metadata": {"path": workdir}}).execute()
+        km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(workdir, ".kernel"))
+        NotebookClient(nb, km=km, timeout=None, store_widget_state=True, record_timing=False,
+                       resources={"metadata": {"path": workdir}}).execute()
     seconds = time.perf_counter() - start
     merge_streams(nb)
     nb.metadata.setdefault("course", {})["executed_code_sha256"] = code_digest(nb)
