@@ -34,6 +34,20 @@ def test_skeleton(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_gpu_cells_say_which_configuration_ran(path):
+    """SPEC §3: a `gpu` cell runs in full on CUDA, scaled down elsewhere, and prints which; the
+    text before it says what the full run gives."""
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if "gpu" not in cell.metadata.get("tags", []):
+            continue
+        assert 'DEVICE == "cuda"' in cell.source and "nbgrader" not in cell.metadata
+        printed = "".join(o.get("text", "") for o in cell.outputs).lower()
+        assert "scaled-down" in printed or "full configuration" in printed
+        assert "lecture" in nb.cells[index - 1].source.lower()
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_stored_outputs_are_fresh(path):
     reason = stale_reason(nbformat.read(path, as_version=4))
     assert reason is None, f"{path.name}: {reason}; run `python -m course execute {path.stem}`"
