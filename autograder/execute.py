@@ -11,6 +11,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from . import sandbox
+
 MAX_OUTPUT_CHARS = 20_000  # per cell: a flood of prints is truncated, never stored whole
 
 
@@ -38,10 +40,15 @@ def _record(cell, execute_reply=None, **_):
 
 
 async def _run(nb, cell_timeout, notebook_timeout, workdir, sockets):
-    # IPC sockets in a private folder: no TCP port, and nothing in the notebook's own folder.
-    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
+    # IPC sockets in a private folder: no TCP port (the sandbox has no network), and nothing in
+    # the notebook's own folder.
+    kernel = {"kernel_name": "python3"}
+    if sandbox.available():
+        kernel = {"kernel_name": sandbox.KERNEL_NAME,
+                  "kernel_spec_manager": sandbox.kernel_spec_manager(workdir, sockets)}
+    km = AsyncKernelManager(transport="ipc", ip=os.path.join(sockets, "kernel"), **kernel)
     client = NotebookClient(
-        nb, km=km, timeout=cell_timeout, interrupt_on_timeout=True, allow_errors=True, kernel_name="python3",
+        nb, km=km, timeout=cell_timeout, interrupt_on_timeout=True, allow_errors=True,
         resources={"metadata": {"path": workdir}}, record_timing=False, on_cell_executed=_record,
         error_on_timeout={"ename": "TimeoutError", "traceback": [],
                           "evalue": f"the cell ran past its time limit of {cell_timeout:g} s"})
@@ -62,6 +69,8 @@ async def _run(nb, cell_timeout, notebook_timeout, workdir, sockets):
             raise
     finally:
         deadline.cancel()
+        if km.has_kernel:  # nbclient leaves a kernel it was given running
+            await km.shutdown_kernel(now=True)
     return stopped[0] if stopped else None
 
 

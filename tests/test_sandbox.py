@@ -1,0 +1,61 @@
+"""The kernel that grading starts cannot read the solutions or the repository's history, write
+outside its own folder, or reach the network."""
+import json
+
+import nbformat
+import pytest
+
+from autograder import sandbox
+from autograder.execute import run_notebook
+from conftest import ROOT, require, serving
+
+PROBE = """
+import json, os, pathlib, socket, urllib.request
+def attempt(action):
+    try:
+        return repr(action())
+    except Exception as err:
+        return type(err).__name__
+print(json.dumps({{
+    "solutions": attempt(lambda: os.listdir({solutions!r})),
+    "history": attempt(lambda: pathlib.Path({head!r}).read_text()),
+    "write": attempt(lambda: pathlib.Path({target!r}).write_text("x")),
+    "own folder": attempt(lambda: pathlib.Path("scratch.txt").write_text("x")),
+    "network": attempt(lambda: urllib.request.urlopen({url!r}, timeout=5).status),
+}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    require(sandbox.available(), "this OS does not allow the user namespaces the grading sandbox uses")
+    folder = tmp_path_factory.mktemp("served")
+    (folder / "page.txt").write_text("reachable")
+    target = ROOT / "sandbox-probe.txt"
+    with serving(folder) as url:
+        source = PROBE.format(solutions=str(ROOT / "solutions"), head=str(ROOT / ".git" / "HEAD"),
+                              target=str(target), url=url + "page.txt")
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        run_notebook(nb, cell_timeout=30, notebook_timeout=60)
+    assert not target.exists()
+    return json.loads(nb.cells[0].outputs[0]["text"])
+
+
+def test_the_server_is_reachable_from_outside_the_sandbox():
+    import urllib.request
+    with serving(ROOT / "tests") as url:
+        assert urllib.request.urlopen(url + "conftest.py", timeout=5).status == 200
+
+
+def test_solutions_and_history_are_hidden(probe):
+    assert probe["solutions"] == "[]"
+    assert probe["history"] in ("FileNotFoundError", "PermissionError", "NotADirectoryError")
+
+
+def test_only_its_own_folder_is_writable(probe):
+    assert probe["write"] == "OSError" and probe["own folder"] == "1"
+
+
+def test_no_network(probe):
+    assert probe["network"] == "URLError"
