@@ -62,3 +62,20 @@ def test_only_its_own_folder_is_writable(probe):
 
 def test_no_network(probe):
     assert probe["network"] == "URLError"
+
+
+def run_cells(*sources):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(run_notebook, nb, 30, 60).result()
+    return nb.cells
+
+
+def test_memory_is_limited_and_output_truncated():
+    require(sandbox.available(), "this OS does not allow the user namespaces the grading sandbox uses")
+    hog, flood, after = run_cells("hog = bytearray(16 * 2**30)", "print('x' * 10_000_000)", "print('still here')")
+    assert hog.metadata.autograder["ename"] == "MemoryError"
+    text = "".join(o.get("text", "") for o in flood.outputs)
+    assert 20_000 <= len(text) < 21_000 and text.rstrip().endswith("output truncated by the autograder ...")
+    assert after.outputs[0]["text"] == "still here\n"
