@@ -5,7 +5,6 @@ import re
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
-BOOK = ROOT / "book"
 CHAPTER_ID = re.compile(r"^\d\d_[a-z_]+$")
 
 

@@ -11,7 +11,7 @@ from . import cells
 def restore_test_cells(submission, source):
     nb = copy.deepcopy(submission)
     by_id = {}
-    for index, cell in enumerate(nb.cells):
+    for cell in nb.cells:
         gid = cells.grade_id(cell)
         if gid is None:
             continue

@@ -4,20 +4,20 @@
     python benchmarks/chapters.py
 """
 import os
-import pathlib
 import tempfile
 import time
 
 import nbformat
 import papermill
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from course.stamps import ROOT, chapter_notebooks
+
 os.environ.setdefault("COURSE_DATA_DIR", str(ROOT.parent / "shared" / "data"))
 
 
 def main():
     print(f"{'chapter':<24} {'seconds':>8}")
-    for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
+    for path in chapter_notebooks():
         parameters = nbformat.read(path, as_version=4).metadata["course"]["test_parameters"]
         with tempfile.TemporaryDirectory() as workdir:
             start = time.perf_counter()

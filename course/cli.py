@@ -23,7 +23,7 @@ def _sync(args):
 
 
 def _execute(args):
-    chapters = args.chapters or [p.stem for p in sorted((stamps.ROOT / "book").glob("*.ipynb"))]
+    chapters = args.chapters or [p.stem for p in stamps.chapter_notebooks()]
     for chapter in chapters:
         path = outputs.chapter_path(chapter)
         print(f"executing {path.relative_to(stamps.ROOT)} with its full parameters ...", flush=True)
@@ -34,7 +34,7 @@ def _execute(args):
 
 def _status(args):
     stale = 0
-    for path in sorted((stamps.ROOT / "book").glob("*.ipynb")):
+    for path in stamps.chapter_notebooks():
         reason = outputs.stale_reason(nbformat.read(path, as_version=4))
         print(f"{path.name}: {'fresh' if reason is None else 'STALE: ' + reason}")
         stale += reason is not None

@@ -12,7 +12,7 @@ import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from .stamps import ROOT
+from .stamps import ROOT, chapter_notebooks
 
 
 def code_digest(nb):
@@ -50,10 +50,10 @@ def merge_streams(nb):
 
 
 def chapter_path(chapter):
-    matches = sorted((ROOT / "book").glob(f"{chapter}*.ipynb"))
+    matches = [p for p in chapter_notebooks() if p.stem.startswith(chapter)]
     if len(matches) != 1:
         raise SystemExit(f"error: no chapter notebook book/{chapter}*.ipynb (chapters: "
-                         f"{', '.join(p.stem for p in sorted((ROOT / 'book').glob('*.ipynb')))})")
+                         f"{', '.join(p.stem for p in chapter_notebooks())})")
     return matches[0]
 
 

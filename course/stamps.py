@@ -10,9 +10,14 @@ BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 SETUP_TAGS = ["setup", "hide-input"]  # the book shows the setup cell folded: it is the same everywhere
 
 
+def chapter_notebooks():
+    """The chapters, book/NN_slug.ipynb, in order."""
+    return sorted(ROOT.glob("book/[0-9][0-9]_*.ipynb"))
+
+
 def course_notebooks():
     """Every notebook that carries the shared cells: chapters and exercise sources."""
-    return sorted(ROOT.glob("book/*.ipynb")) + sorted(ROOT.glob("solutions/*/*.ipynb"))
+    return chapter_notebooks() + sorted(ROOT.glob("solutions/*/*.ipynb"))
 
 
 def colab_url(repo_path):
