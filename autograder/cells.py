@@ -22,3 +22,14 @@ def is_locked(cell):
 
 def points(cell):
     return float(nbgrader(cell).get("points", 0))
+
+
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def hidden_tests(cell):
+    """The source of a test cell's hidden-test block ('' when it has none)."""
+    source = cell.get("source", "")
+    if BEGIN_HIDDEN not in source:
+        return ""
+    return source.split(BEGIN_HIDDEN, 1)[1].split(END_HIDDEN, 1)[0]

@@ -4,7 +4,7 @@ import os
 import sys
 
 from . import layout
-from .grade import grade_all
+from .grade import Limits, grade_all
 from .release import release
 from .report import as_json, as_table
 
@@ -27,8 +27,8 @@ def _release(args):
 
 
 def _grade(args):
-    results = grade_all(args.notebooks, jobs=args.jobs, cell_timeout=args.cell_timeout,
-                        notebook_timeout=args.timeout)
+    results = grade_all(args.notebooks, jobs=args.jobs, limits=Limits(args.cell_timeout, args.timeout),
+                        seed=args.seed)
     print(as_json(results) if args.json else as_table(results))
     return 0 if all(r["status"] == "graded" for r in results) else 1
 
@@ -64,6 +64,7 @@ def parser():
                    help="time limit for one cell (default 60)")
     g.add_argument("--jobs", type=_positive(int), default=1, metavar="N",
                    help=f"notebooks graded at once (default 1; this machine has {os.cpu_count()} cores)")
+    g.add_argument("--seed", type=_positive(int), help=argparse.SUPPRESS)  # reproduce a run when debugging
     g.set_defaults(run=_grade)
     return p
 

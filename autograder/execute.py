@@ -11,7 +11,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from . import sandbox
+from . import probes, sandbox
 
 MAX_OUTPUT_CHARS = 20_000  # per cell: a flood of prints is truncated, never stored whole
 
@@ -21,15 +21,18 @@ class KernelDied(RuntimeError):
 
 
 def _truncate(cell):
-    budget, kept = MAX_OUTPUT_CHARS, []
+    budget, kept, record = MAX_OUTPUT_CHARS, [], []
     for output in cell.get("outputs", []):
+        if probes.MIME in output.get("data", {}):  # what is judged is kept, whatever was printed
+            record = [output]  # the last one counts
+            continue
         if budget <= 0:
-            break
+            continue
         if output.get("output_type") == "stream" and len(output.get("text", "")) > budget:
             output["text"] = output["text"][:budget] + "\n... output truncated by the autograder ...\n"
         budget -= len(output.get("text", "")) if output.get("output_type") == "stream" else 1000
         kept.append(output)
-    cell["outputs"] = kept
+    cell["outputs"] = kept + record
 
 
 def _record(cell, execute_reply=None, **_):

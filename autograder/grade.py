@@ -1,17 +1,22 @@
 """Grade notebooks against the reference, without a database: a pipeline of small named steps
 
-    read submission -> identify chapter -> restore test cells -> execute -> score
+    read submission -> identify chapter -> restore test cells -> add collector -> execute
+    -> collect probe outputs -> judge them against the reference's -> score
 
+The reference solution runs once per chapter and grading run, with the same fresh seed as the
+submissions, in its own kernel; judging happens in this process, which runs no student code.
 Every failure of a step becomes an `error` result for that notebook alone.
 """
 import concurrent.futures
+import dataclasses
 import json
 import multiprocessing
 
 import nbformat
 
-from . import layout
+from . import cells, layout, probes
 from .execute import KernelDied, run_notebook
+from .judging import load_judge
 from .restore import restore_test_cells
 from .score import score_parts
 
@@ -20,35 +25,84 @@ class GradingError(Exception):
     pass
 
 
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    cell_timeout: float = 60
+    notebook_timeout: float = 300
+
+
 def read_submission(path):
     try:
         return nbformat.read(path, as_version=4)
     except FileNotFoundError:
         raise GradingError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise GradingError(f"{path} is a folder, not a notebook") from None
     except (OSError, UnicodeDecodeError) as err:
         raise GradingError(f"cannot read {path}: {err}") from None
     except (json.JSONDecodeError, nbformat.reader.NotJSONError, KeyError, AttributeError, TypeError):
         raise GradingError(f"{path} is not a Jupyter notebook (invalid JSON or notebook format)") from None
 
 
-def grade_one(path, cell_timeout=60, notebook_timeout=300):
-    """The JSON contract's result for one notebook (SPEC §5)."""
+def identify(submission, path):
+    try:
+        return layout.identify(submission, path)
+    except layout.UnknownChapter as err:
+        raise GradingError(str(err)) from None
+
+
+def execute(nb, seed, limits):
+    nb = probes.add_collector(nb, seed)
+    try:
+        stopped_early = run_notebook(nb, limits.cell_timeout, limits.notebook_timeout)
+    except KernelDied as err:
+        raise GradingError(str(err)) from None
+    return nb, stopped_early
+
+
+def judges(source):
+    """{part: judge} from the hidden-test blocks of the source notebook."""
+    found = {}
+    for cell in source.cells:
+        if cells.is_test(cell):
+            part, hidden = cells.grade_id(cell), cells.hidden_tests(cell)
+            if "def _probe(" not in hidden:
+                raise GradingError(f"test cell {part!r} of the source has no _probe in its hidden tests")
+            found[part] = load_judge(hidden, part)
+    return found
+
+
+def reference_outputs(source_path, seed, limits=Limits()):
+    """{part: what the reference's probe returned} for this seed; a failure here is the course's bug."""
+    nb, stopped_early = execute(nbformat.read(source_path, as_version=4), seed, limits)
+    outputs = {}
+    for cell in nb.cells:
+        if not cells.is_test(cell):
+            continue
+        part, outcome, record = cells.grade_id(cell), cell.metadata.get("autograder"), probes.collected(cell)
+        if outcome is None or outcome["status"] != "ok" or record is None or record[0] != "data":
+            why = stopped_early or (outcome and outcome.get("evalue")) or (record and record[1]) or "no record"
+            raise GradingError(f"the reference solution {source_path.name} failed part {part!r} ({why}); "
+                               "this is a bug in the course, please report it")
+        outputs[part] = record[1]
+    return outputs
+
+
+def grade_one(path, reference, seed, limits=Limits()):
+    """The JSON contract's result for one notebook (SPEC §5). reference: {source path: its
+    reference outputs, or the GradingError that stopped them}."""
     result = {"notebook": str(path), "chapter": None, "status": "error", "score": 0.0,
               "max_score": 0.0, "error": None, "parts": []}
     try:
         submission = read_submission(path)
-        try:
-            chapter, source_path = layout.identify(submission, path)
-        except layout.UnknownChapter as err:
-            raise GradingError(str(err)) from None
+        chapter, source_path = identify(submission, path)
         result["chapter"] = chapter
         source = nbformat.read(source_path, as_version=4)
-        nb = restore_test_cells(submission, source)
-        try:
-            stopped_early = run_notebook(nb, cell_timeout, notebook_timeout)
-        except KernelDied as err:
-            raise GradingError(str(err)) from None
-        parts = score_parts(nb, stopped_early)
+        want = reference[source_path]
+        if isinstance(want, GradingError):
+            raise want
+        nb, stopped_early = execute(restore_test_cells(submission, source), seed, limits)
+        parts = score_parts(nb, judges(source), want, stopped_early)
     except GradingError as err:
         result["error"] = str(err)
         return result
@@ -60,11 +114,47 @@ def grade_one(path, cell_timeout=60, notebook_timeout=300):
     return result
 
 
-def grade_all(paths, jobs=1, cell_timeout=60, notebook_timeout=300):
+def sources_of(paths):
+    """The source notebooks the submissions belong to (unreadable ones are left to grade_one)."""
+    found = set()
+    for path in paths:
+        try:
+            found.add(identify(read_submission(path), path)[1])
+        except GradingError:
+            pass
+    return sorted(found)
+
+
+def _reference_or_error(source_path, seed, limits):
+    try:
+        return reference_outputs(source_path, seed, limits)
+    except GradingError as err:
+        return err
+    except Exception as err:
+        return GradingError(f"the reference solution {source_path.name} could not be run: {type(err).__name__}: {err}")
+
+
+def pool(jobs):
+    context = multiprocessing.get_context("spawn")  # no fork of a process that holds kernels and threads
+    return concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+
+
+def references(paths, seed, limits, executor=None):
+    """{source path: reference outputs or the GradingError that stopped them}."""
+    sources = sources_of(paths)
+    if executor is None:
+        return {s: _reference_or_error(s, seed, limits) for s in sources}
+    return dict(zip(sources, executor.map(_reference_or_error, sources, [seed] * len(sources),
+                                          [limits] * len(sources))))
+
+
+def grade_all(paths, jobs=1, limits=Limits(), seed=None):
     """Results in the order of paths; up to `jobs` notebooks run at once, each in its own process."""
+    seed = seed or probes.fresh_seed()
     if jobs <= 1 or len(paths) <= 1:
-        return [grade_one(p, cell_timeout, notebook_timeout) for p in paths]
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(grade_one, p, cell_timeout, notebook_timeout) for p in paths]
+        want = references(paths, seed, limits)
+        return [grade_one(p, want, seed, limits) for p in paths]
+    with pool(jobs) as executor:
+        want = references(paths, seed, limits, executor)
+        futures = [executor.submit(grade_one, p, want, seed, limits) for p in paths]
         return [f.result() for f in futures]

@@ -1,0 +1,86 @@
+"""Judging, in the grading process that no student code ever runs in.
+
+A part's hidden-test block (from solutions/, trusted) is executed here, in a fresh namespace, only
+to define its judge: `_judge(got, want)` raises AssertionError with a message for the student when
+`got` (the student's probe outputs) is wrong. `want` is what the reference solution's probe returned
+for the same seed. Without a `_judge`, a part is judged by `same(got, want)`. The namespace holds
+`same`, so judges can call it with their own tolerances.
+"""
+import math
+import numbers
+
+import numpy
+import torch
+
+
+def _short(x, limit=120):
+    text = repr(x.tolist() if isinstance(x, (torch.Tensor, numpy.ndarray)) else x)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _where(label):
+    return f"{label}: " if label else ""
+
+
+def same(got, want, rtol=1e-6, atol=1e-9, label=""):
+    """Assert that got matches want: the same structure, equal strings, integers and booleans,
+    and numbers and arrays within rtol/atol. The message names the first difference by its key."""
+    at = _where(label)
+    if isinstance(want, dict):
+        assert isinstance(got, dict), f"{at}expected a dict, got {_short(got)}"
+        missing = [k for k in want if k not in got]
+        assert not missing, f"{at}missing {missing[0]!r}"
+        for key in want:
+            same(got[key], want[key], rtol, atol, f"{label}, {key}" if label else str(key))
+        return
+    if isinstance(want, list):
+        assert isinstance(got, list), f"{at}expected a list of {len(want)}, got {_short(got)}"
+        assert len(got) == len(want), f"{at}expected {len(want)} items, got {len(got)}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            same(g, w, rtol, atol, f"{label}[{i}]")
+        return
+    if isinstance(want, (torch.Tensor, numpy.ndarray)):
+        assert isinstance(got, (torch.Tensor, numpy.ndarray)), f"{at}expected a tensor, got {_short(got)}"
+        g, w = torch.as_tensor(got), torch.as_tensor(want)
+        assert tuple(g.shape) == tuple(w.shape), f"{at}expected shape {tuple(w.shape)}, got {tuple(g.shape)}"
+        if w.is_floating_point():
+            g, w = g.double(), w.double()
+            bad = ~torch.isclose(g, w, rtol=rtol, atol=atol)
+        else:
+            assert not g.is_floating_point(), f"{at}expected whole numbers ({w.dtype}), got {g.dtype}"
+            bad = g.long() != w.long()
+        if bad.any():
+            index = tuple(int(i) for i in bad.nonzero()[0])
+            raise AssertionError(f"{at}at index {list(index)} expected {w[index].item():.8g}, got {g[index].item():.8g} "
+                                 f"({int(bad.sum())} of {w.numel()} values differ)")
+        return
+    if isinstance(want, bool) or want is None or isinstance(want, str):
+        assert type(got) is type(want) and got == want, f"{at}expected {_short(want)}, got {_short(got)}"
+        return
+    if isinstance(want, numbers.Real):
+        assert isinstance(got, numbers.Real) and not isinstance(got, bool), f"{at}expected a number, got {_short(got)}"
+        if isinstance(want, int) and isinstance(got, int):
+            assert got == want, f"{at}expected {want}, got {got}"
+            return
+        ok = (math.isnan(want) and math.isnan(got)) or math.isclose(got, want, rel_tol=rtol, abs_tol=atol)
+        assert ok, f"{at}expected {want:.10g}, got {got!r}"
+        return
+    raise TypeError(f"the reference returned a value judging cannot compare: {type(want).__name__}")
+
+
+def load_judge(hidden_source, part):
+    """The judge a hidden-test block defines, or same()."""
+    namespace = {"__name__": f"hidden_tests_{part}", "same": same}
+    exec(compile(hidden_source, f"<hidden tests of {part}>", "exec"), namespace)
+    return namespace.get("_judge", same)
+
+
+def verdict(judge, got, want):
+    """(passed, message) for the student's outputs."""
+    try:
+        judge(got, want)
+    except AssertionError as err:
+        return False, str(err) or "the outputs differ from the reference's"
+    except Exception as err:  # the student's outputs broke the judge: wrong types, shapes...
+        return False, f"unexpected outputs ({type(err).__name__}: {err})"
+    return True, ""
