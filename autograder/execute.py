@@ -42,14 +42,18 @@ def _record(cell, execute_reply=None, **_):
     _truncate(cell)
 
 
-async def _run(nb, cell_timeout, notebook_timeout, workdir, sockets):
+async def _run(nb, cell_timeout, notebook_timeout, root, hide):
+    workdir, sockets = os.path.join(root, "work"), os.path.join(root, "ipc")
+    os.mkdir(workdir)
+    os.mkdir(sockets)
     # IPC sockets in a private folder: no TCP port (the sandbox has no network), and nothing in
     # the notebook's own folder.
     kernel = {"kernel_name": "python3"}
     if sandbox.available():
         kernel = {"kernel_name": sandbox.KERNEL_NAME,
-                  "kernel_spec_manager": sandbox.kernel_spec_manager(workdir, sockets)}
-    km = AsyncKernelManager(transport="ipc", ip=os.path.join(sockets, "kernel"), **kernel)
+                  "kernel_spec_manager": sandbox.kernel_spec_manager(root, workdir, sockets, hide)}
+    km = AsyncKernelManager(transport="ipc", ip=os.path.join(sockets, "kernel"),
+                            connection_file=os.path.join(sockets, "connection.json"), **kernel)
     client = NotebookClient(
         nb, km=km, timeout=cell_timeout, interrupt_on_timeout=True, allow_errors=True,
         resources={"metadata": {"path": workdir}}, record_timing=False, on_cell_executed=_record,
@@ -77,10 +81,10 @@ async def _run(nb, cell_timeout, notebook_timeout, workdir, sockets):
     return stopped[0] if stopped else None
 
 
-def run_notebook(nb, cell_timeout=60, notebook_timeout=300):
+def run_notebook(nb, cell_timeout=60, notebook_timeout=300, hide=()):
     """Execute nb in place. Returns None, or a note when the notebook limit stopped it early
     (the cells not reached have no metadata.autograder). A cell over its own limit is
-    interrupted and recorded as an error; the cells after it still run."""
-    with tempfile.TemporaryDirectory(prefix="autograde-") as workdir, \
-            tempfile.TemporaryDirectory(prefix="autograde-ipc-") as sockets:
-        return asyncio.run(_run(nb, cell_timeout, notebook_timeout, workdir, sockets))
+    interrupted and recorded as an error; the cells after it still run. hide: folders and
+    files the sandboxed kernel must not see, besides those it never sees."""
+    with tempfile.TemporaryDirectory(prefix="autograde-") as root:
+        return asyncio.run(_run(nb, cell_timeout, notebook_timeout, root, tuple(map(str, hide))))

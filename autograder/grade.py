@@ -8,9 +8,11 @@ submissions, in its own kernel; judging happens in this process, which runs no s
 Every failure of a step becomes an `error` result for that notebook alone.
 """
 import concurrent.futures
+import ctypes
 import dataclasses
 import json
 import multiprocessing
+import signal
 
 import nbformat
 
@@ -27,8 +29,10 @@ class GradingError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
+    """What a run of student code is held to: time limits, and folders it must not see."""
     cell_timeout: float = 60
     notebook_timeout: float = 300
+    hide: tuple = ()
 
 
 def read_submission(path):
@@ -54,7 +58,7 @@ def identify(submission, path):
 def execute(nb, seed, limits):
     nb = probes.add_collector(nb, seed)
     try:
-        stopped_early = run_notebook(nb, limits.cell_timeout, limits.notebook_timeout)
+        stopped_early = run_notebook(nb, limits.cell_timeout, limits.notebook_timeout, limits.hide)
     except KernelDied as err:
         raise GradingError(str(err)) from None
     return nb, stopped_early
@@ -134,9 +138,18 @@ def _reference_or_error(source_path, seed, limits):
         return GradingError(f"the reference solution {source_path.name} could not be run: {type(err).__name__}: {err}")
 
 
+def _worker_init():
+    """A worker dies with the process that started it (Linux), and leaves Ctrl-C to it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def pool(jobs):
     context = multiprocessing.get_context("spawn")  # no fork of a process that holds kernels and threads
-    return concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    return concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init)
 
 
 def references(paths, seed, limits, executor=None):

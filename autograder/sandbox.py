@@ -1,9 +1,10 @@
 """The kernel that runs student code: Linux namespaces (util-linux `unshare`), no extra software.
 
-Inside, the notebook's code has no network, its own process tree, a read-only view of the whole
-file system except its own working folder, the course's solutions and history hidden, a private
-/dev/shm, and an address-space limit. Where the OS refuses namespaces, grading goes on without
-them and says so loudly, once.
+Inside, the notebook's code has no network, its own process tree, a read-only view of every mount
+except its own folder, a private /dev/shm and an address-space limit. It cannot see the temporary
+folder where the other submissions run, /run (local database sockets), the course's solutions and
+history, nor the folders the caller hides (a class's submissions and gradebook). Where the OS
+refuses namespaces, grading goes on without them and says so loudly, once.
 """
 import functools
 import json
@@ -19,12 +20,16 @@ from . import layout
 
 KERNEL_NAME = "course-sandbox"
 MEMORY_LIMIT_BYTES = 8 * 2**30  # address space: torch maps far more than it touches
-UNSHARE = ["unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
+# setpriv: the sandbox dies with the process that started it, even when that one is killed.
+UNSHARE = ["setpriv", "--pdeathsig", "KILL", "unshare", "--user", "--map-root-user", "--net", "--mount",
+           "--pid", "--fork", "--kill-child", "--mount-proc"]
 
 
-def hidden_paths():
-    """What student code must not read: the reference solutions and the repository's history."""
-    return [p for p in (layout.SOLUTIONS, layout.ROOT / ".git") if p.exists()]
+def hidden_paths(extra=()):
+    """What student code must not read: the reference solutions, the repository's history, local
+    database sockets, and whatever the caller adds."""
+    always = [layout.SOLUTIONS, layout.ROOT / ".git", "/run"]
+    return [str(p) for p in [*always, *extra] if os.path.exists(p)]
 
 
 @functools.cache
@@ -42,21 +47,39 @@ def available():
     return probe.returncode == 0
 
 
-def _script(writable, memory_bytes):
-    """The shell that sets the sandbox up inside the new namespaces, then becomes the kernel."""
-    steps = [f"mount --bind {shlex.quote(str(p))} {shlex.quote(str(p))}" for p in writable]
-    steps += ["mount -o remount,bind,ro /", "mount -t tmpfs -o size=64m tmpfs /dev/shm"]
-    steps += [f"mount -t tmpfs -o size=1k,mode=000 tmpfs {shlex.quote(str(p))}"
-              if p.is_dir() else f"mount --bind /dev/null {shlex.quote(str(p))}" for p in hidden_paths()]
-    # cd again: the kernel started in its folder before that folder's writable mount existed.
-    steps += [f"ulimit -v {memory_bytes // 1024}", f"cd {shlex.quote(str(writable[0]))}", 'exec "$@"']
+def _script(root, workdir, hidden, memory_bytes):
+    """The shell that sets the sandbox up inside the new namespaces, then becomes the kernel.
+
+    root holds the kernel's folder and its sockets; root's parent, the shared temporary folder
+    where every grading run has its own root, is covered by an empty read-only tmpfs, with only
+    this run's root moved back into it."""
+    q = shlex.quote
+    shared_tmp = os.path.dirname(root)
+    steps = [
+        f"mount -n --bind {q(root)} {q(root)}",
+        # every mount read-only (sysfs and cgroups included), except our own root
+        f"for m in $(awk '{{print $2}}' /proc/self/mounts); do [ \"$m\" = {q(root)} ] || "
+        "mount -n -o remount,bind,ro \"$m\" 2>/dev/null; done; true",
+        "mount -n -t tmpfs -o size=64m tmpfs /dev/shm",
+        "mkdir /dev/shm/.own", f"mount -n --move {q(root)} /dev/shm/.own",
+        f"mount -n -t tmpfs -o size=1m,mode=755 tmpfs {q(shared_tmp)}",
+        f"mkdir -p {q(root)}", f"mount -n --move /dev/shm/.own {q(root)}",
+        f"mount -n -o remount,ro {q(shared_tmp)}",
+    ]
+    steps += [f"mount -n -t tmpfs -o size=1k,mode=000 tmpfs {q(p)}" if os.path.isdir(p)
+              else f"mount -n --bind /dev/null {q(p)}" for p in hidden]
+    # cd again: the kernel started in its folder before the moves.
+    steps += [f"ulimit -v {memory_bytes // 1024}", f"cd {q(workdir)}", 'exec "$@"']
     return " && ".join(steps)
 
 
-def kernel_spec_manager(workdir, sockets, memory_bytes=MEMORY_LIMIT_BYTES):
-    """A KernelSpecManager that knows one kernel, KERNEL_NAME, sandboxed to workdir."""
-    specs = tempfile.mkdtemp(prefix="autograde-kernelspec-", dir=sockets)
-    argv = UNSHARE + ["--", "sh", "-c", _script([workdir, sockets], memory_bytes), "sandbox",
+def kernel_spec_manager(root, workdir, sockets, hide=(), memory_bytes=MEMORY_LIMIT_BYTES):
+    """A KernelSpecManager that knows one kernel, KERNEL_NAME, sandboxed to workdir (inside root)."""
+    specs = tempfile.mkdtemp(prefix="kernelspec-", dir=sockets)
+    inside = lambda path, folder: os.path.realpath(path).startswith(os.path.realpath(folder) + os.sep)
+    # The shared temporary folder is hidden whole, so what lies in it needs no hiding of its own.
+    hidden = [p for p in hidden_paths(hide) if not inside(root, p) and not inside(p, os.path.dirname(root))]
+    argv = UNSHARE + ["--", "sh", "-c", _script(root, workdir, hidden, memory_bytes), "sandbox",
                       sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     os.makedirs(os.path.join(specs, KERNEL_NAME))
     # The notebook's HOME and TMPDIR are its working folder; the data sets already cached by the

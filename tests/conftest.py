@@ -60,3 +60,42 @@ def built_book(tmp_path_factory):
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, f"the book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     return out / "_build" / "html"
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL server (Debian's postgresql package), on a Unix socket only."""
+
+    def __init__(self, folder):
+        bins = sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        require(bins, "PostgreSQL is not installed (apt-get install postgresql)")
+        self.bin = bins[-1].parent
+        self.data, self.socket = folder / "data", folder / "socket"
+        self.socket.mkdir(mode=0o777)
+        os.chmod(folder, 0o777)
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_postgres:  # initdb refuses to run as root
+            subprocess.run(["chown", "postgres", str(self.socket)], check=True)
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-l", str(folder / "server.log"), "-o",
+                  f"-k {self.socket} -c listen_addresses='' -c fsync=off", "start")
+        self.count = 0
+
+    def _run(self, program, *args):
+        subprocess.run([*self.as_postgres, str(self.bin / program), *args], check=True, capture_output=True)
+
+    def new_database(self):
+        """The URL of a new, empty database."""
+        self.count += 1
+        name = f"gradebook{self.count}"
+        self._run("createdb", "-h", str(self.socket), "-U", "postgres", name)
+        return f"postgresql://postgres@/{name}?host={self.socket}"
+
+    def stop(self):
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()

@@ -2,6 +2,7 @@
 outside its own folder, or reach the network."""
 import concurrent.futures
 import json
+import shutil
 
 import nbformat
 import pytest
@@ -23,6 +24,10 @@ print(json.dumps({{
     "write": attempt(lambda: pathlib.Path({target!r}).write_text("x")),
     "own folder": attempt(lambda: pathlib.Path("scratch.txt").write_text("x")),
     "network": attempt(lambda: urllib.request.urlopen({url!r}, timeout=5).status),
+    "another run's folder": attempt(lambda: pathlib.Path({other!r}).read_text()),
+    "class folder": attempt(lambda: os.listdir({course!r})),
+    "cgroups": attempt(lambda: pathlib.Path("/sys/fs/cgroup/sandbox-probe").mkdir()),
+    "run": attempt(lambda: os.listdir("/run")),
 }}))
 """
 
@@ -33,14 +38,20 @@ def probe(tmp_path_factory):
     folder = tmp_path_factory.mktemp("served")
     (folder / "page.txt").write_text("reachable")
     target = ROOT / "sandbox-probe.txt"
+    other = folder / "another-submission.txt"  # in the temporary folder, as other grading runs are
+    other.write_text("someone else's work")
+    course = ROOT / ".sandbox-test-class"  # a class folder: submissions and gradebook
+    course.mkdir(exist_ok=True)
+    (course / "gradebook.db").write_text("grades")
     with serving(folder) as url:
         source = PROBE.format(solutions=str(ROOT / "solutions"), head=str(ROOT / ".git" / "HEAD"),
-                              target=str(target), url=url + "page.txt")
+                              target=str(target), url=url + "page.txt", other=str(other), course=str(course))
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         # In a thread of its own: the browser tests' Playwright may hold an event loop in this one.
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            pool.submit(run_notebook, nb, 30, 60).result()
+            pool.submit(run_notebook, nb, 30, 60, [course]).result()
+    shutil.rmtree(course)
     assert not target.exists()
     return json.loads(nb.cells[0].outputs[0]["text"])
 
@@ -62,6 +73,16 @@ def test_only_its_own_folder_is_writable(probe):
 
 def test_no_network(probe):
     assert probe["network"] == "URLError"
+
+
+def test_other_runs_the_class_folder_and_local_sockets_are_hidden(probe):
+    assert probe["another run's folder"] == "FileNotFoundError"
+    assert probe["class folder"] in ("[]", "PermissionError")
+    assert probe["run"] in ("[]", "PermissionError")
+
+
+def test_no_mount_is_writable(probe):
+    assert probe["cgroups"] in ("OSError", "PermissionError")
 
 
 def run_cells(*sources):

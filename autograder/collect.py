@@ -1,0 +1,131 @@
+"""Collect a class's submissions into the class folder, in nbgrader's layout:
+
+    submitted/<student>/<chapter>/<notebook>.ipynb
+
+from a folder with one sub-folder per student (any notebooks below it, any names), or from a zip
+of such a folder. Each notebook's chapter is identified as `grade` does. A collected file that
+already exists with other contents is kept unless the caller asks to replace it.
+"""
+import dataclasses
+import hashlib
+import pathlib
+import re
+import shutil
+import tempfile
+import zipfile
+
+from . import layout
+from .grade import GradingError, identify, read_submission
+
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$")
+
+
+class CollectError(ValueError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Submission:
+    student: str
+    chapter: str
+    notebook: str
+    path: pathlib.Path
+
+    @property
+    def key(self):
+        return self.student, self.chapter, self.notebook
+
+
+def sha256(path):
+    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+
+
+def _notebooks(folder):
+    return sorted(p for p in folder.rglob("*.ipynb")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def _student_folders(root):
+    """The per-student folders: root's sub-folders, after unwrapping single wrapping folders
+    (a zip of `submissions/` holds `submissions/<student>/...`)."""
+    while True:
+        entries = [p for p in root.iterdir() if not p.name.startswith((".", "__MACOSX"))]
+        folders = [p for p in entries if p.is_dir()]
+        if len(folders) == 1 and not any(p.suffix == ".ipynb" for p in entries) and _notebooks(folders[0]) \
+                and not any(p.suffix == ".ipynb" for p in folders[0].iterdir()):
+            root = folders[0]
+            continue
+        return sorted(folders)
+
+
+def _extract(archive, into):
+    with zipfile.ZipFile(archive) as z:
+        for name in z.namelist():
+            target = (into / name).resolve()
+            if not str(target).startswith(str(into.resolve()) + "/") and target != into.resolve():
+                raise CollectError(f"{archive} holds an unsafe path {name!r}; unpack it yourself and collect the folder")
+        z.extractall(into)
+
+
+def collect(source, course, replace=False):
+    """Copy the submissions under source (a folder or a .zip) into course/submitted/.
+    Returns [(message, ok)], one line per notebook found."""
+    source, course = pathlib.Path(source), pathlib.Path(course)
+    if not source.exists():
+        raise CollectError(f"{source} does not exist: give a folder with one sub-folder per student, or a zip of one")
+    with tempfile.TemporaryDirectory(prefix="collect-") as scratch:
+        if source.is_file():
+            if not zipfile.is_zipfile(source):
+                raise CollectError(f"{source} is neither a folder nor a zip file")
+            _extract(source, pathlib.Path(scratch))
+            source = pathlib.Path(scratch)
+        return _collect_folder(source, course, replace)
+
+
+def _collect_folder(root, course, replace):
+    lines, claimed = [], {}
+    students = _student_folders(root)
+    if not students:
+        raise CollectError(f"{root} has no student folders: lay it out as <student>/<notebook>.ipynb")
+    for folder in students:
+        if not STUDENT_ID.match(folder.name):
+            lines.append((f"{folder.name}: skipped: a student id is letters, digits and . _ @ + -", False))
+            continue
+        for path in _notebooks(folder):
+            shown = f"{folder.name}/{path.relative_to(folder)}"
+            try:
+                chapter, source = identify(read_submission(path), path)
+            except GradingError as err:
+                lines.append((f"{shown}: skipped: {err}", False))
+                continue
+            target = course / "submitted" / folder.name / chapter / source.name
+            if target in claimed:
+                lines.append((f"{shown}: skipped: {claimed[target]} is already this student's {chapter}/{source.name}; "
+                              "keep one of them", False))
+                continue
+            claimed[target] = shown
+            if target.exists() and sha256(target) == sha256(path):
+                lines.append((f"{shown}: unchanged", True))
+                continue
+            if target.exists() and not replace:
+                lines.append((f"{shown}: skipped: differs from the copy collected before "
+                              f"({target.relative_to(course)}); collect with --replace to take the new one", False))
+                continue
+            verb = "replaced" if target.exists() else "collected"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            lines.append((f"{shown}: {verb} as {target.relative_to(course)}", True))
+    return lines
+
+
+def submitted(course):
+    """Every collected submission in course/submitted/, in a stable order."""
+    found = []
+    base = pathlib.Path(course) / "submitted"
+    if not base.is_dir():
+        return found
+    for student in sorted(p for p in base.iterdir() if p.is_dir()):
+        for chapter in sorted(p for p in student.iterdir() if p.is_dir() and p.name in layout.chapters()):
+            for path in sorted(chapter.glob("*.ipynb")):
+                found.append(Submission(student.name, chapter.name, path.stem, path))
+    return found

@@ -1,0 +1,140 @@
+"""The class's gradebook: nbgrader's own database (SQLite by default, or PostgreSQL), so that
+`nbgrader export` and the formgrader read what we write.
+
+Besides nbgrader's tables there is one of ours, autograder_result: per submitted notebook, the
+sha256 of the file that was graded and the full result (parts and messages, for feedback). A
+submission's grades and its row are written in one transaction, by one process, so an
+interrupted run leaves each submission either fully recorded or not at all.
+"""
+import datetime
+import json
+import os
+import sys
+
+import nbformat
+import sqlalchemy
+from nbgrader.api import (Assignment, Comment, Grade, Gradebook, Student, SubmittedAssignment,
+                          SubmittedNotebook)
+from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, ClearSolutions, ComputeChecksums,
+                                    LockCells, SaveCells)
+
+from .config import nbgrader_config
+
+_metadata = sqlalchemy.MetaData()
+RESULTS = sqlalchemy.Table(
+    "autograder_result", _metadata,
+    sqlalchemy.Column("student_id", sqlalchemy.String(128), primary_key=True),
+    sqlalchemy.Column("assignment", sqlalchemy.String(128), primary_key=True),
+    sqlalchemy.Column("notebook", sqlalchemy.String(128), primary_key=True),
+    sqlalchemy.Column("sha256", sqlalchemy.String(64), nullable=False),
+    sqlalchemy.Column("result", sqlalchemy.Text, nullable=False),
+    sqlalchemy.Column("graded_at", sqlalchemy.String(32), nullable=False),
+)
+
+
+class GradebookError(RuntimeError):
+    pass
+
+
+def default_url(course):
+    return f"sqlite:///{os.path.abspath(os.path.join(course, 'gradebook.db'))}"
+
+
+def _utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class ClassGradebook:
+    def __init__(self, db_url):
+        # nbgrader runs `alembic` from PATH to check a SQLite gradebook's schema.
+        os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+        self.url = db_url
+        try:
+            self.gb = Gradebook(db_url)
+            _metadata.create_all(self.gb.engine)
+        except Exception as err:
+            raise GradebookError(f"cannot open the gradebook {db_url}: {type(err).__name__}: "
+                                 f"{str(err).splitlines()[0] if str(err) else ''}") from None
+
+    def close(self):
+        self.gb.close()
+
+    def add_assignment(self, chapter, source_path):
+        """Make (or update) the assignment's structure from its source, as nbgrader's release does."""
+        self.gb.update_or_create_assignment(chapter)
+        nb = nbformat.read(source_path, as_version=4)
+        config = nbgrader_config()
+        resources = {"nbgrader": {"db_url": self.url, "assignment": chapter, "notebook": source_path.stem}}
+        try:
+            for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums, SaveCells):
+                nb, resources = step(config=config).preprocess(nb, resources)
+        except RuntimeError as err:  # nbgrader refuses to change cells that have submissions
+            raise GradebookError(f"{chapter}: {err}; grade the changed chapter into a new gradebook") from None
+        self.gb.db.expire_all()
+
+    def graded(self):
+        """{(student, chapter, notebook): sha256 of the graded file}."""
+        rows = self.gb.db.execute(sqlalchemy.select(RESULTS.c.student_id, RESULTS.c.assignment,
+                                                    RESULTS.c.notebook, RESULTS.c.sha256))
+        return {(s, a, n): h for s, a, n, h in rows}
+
+    def results(self):
+        """[(student, chapter, notebook, result)] in a stable order."""
+        rows = self.gb.db.execute(sqlalchemy.select(RESULTS.c.student_id, RESULTS.c.assignment, RESULTS.c.notebook,
+                                                    RESULTS.c.result).order_by(RESULTS.c.student_id, RESULTS.c.assignment,
+                                                                               RESULTS.c.notebook))
+        return [(s, a, n, json.loads(r)) for s, a, n, r in rows]
+
+    def _submission(self, student_id, chapter, timestamp):
+        db = self.gb.db
+        student = db.get(Student, student_id)
+        if student is None:
+            student = Student(id=student_id)
+            db.add(student)
+        assignment = db.query(Assignment).filter(Assignment.name == chapter).one()
+        submission = db.query(SubmittedAssignment).filter(SubmittedAssignment.assignment_id == assignment.id,
+                                                          SubmittedAssignment.student_id == student_id).one_or_none()
+        if submission is None:  # the structure nbgrader's add_submission makes, in our transaction
+            with db.no_autoflush:
+                submission = SubmittedAssignment(assignment=assignment, student=student, timestamp=timestamp)
+                db.add(submission)
+                for notebook in assignment.notebooks:
+                    submitted = SubmittedNotebook(notebook=notebook, assignment=submission)
+                    for cell in notebook.grade_cells:
+                        Grade(cell_id=cell.id, notebook=submitted)
+                    for cell in notebook.solution_cells:
+                        Comment(cell_id=cell.id, notebook=submitted)
+            db.flush()
+        else:
+            submission.timestamp = timestamp
+        return submission
+
+    def record(self, submission, sha256, result):
+        """Write one graded notebook: nbgrader's grades and our row, in one transaction."""
+        db = self.gb.db
+        timestamp = datetime.datetime.fromtimestamp(os.path.getmtime(submission.path), datetime.timezone.utc)
+        try:
+            submitted = self._submission(submission.student, submission.chapter, timestamp.replace(tzinfo=None))
+            notebook = next(n for n in submitted.notebooks if n.name == submission.notebook)
+            scores = {p["id"]: p["score"] for p in result["parts"]}
+            for grade in notebook.grades:
+                grade.auto_score = float(scores.get(grade.name, 0.0))
+                grade.needs_manual_grade = grade.manual_score is not None
+            key = (RESULTS.c.student_id == submission.student) & (RESULTS.c.assignment == submission.chapter) \
+                & (RESULTS.c.notebook == submission.notebook)
+            db.execute(RESULTS.delete().where(key))
+            db.execute(RESULTS.insert().values(student_id=submission.student, assignment=submission.chapter,
+                                               notebook=submission.notebook, sha256=sha256, result=json.dumps(result),
+                                               graded_at=_utc_now().isoformat(timespec="seconds")))
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    def scores(self):
+        """[(student, chapter, score, max_score)] from nbgrader's own tables, as nbgrader export sees them."""
+        rows = []
+        for assignment in self.gb.db.query(Assignment).order_by(Assignment.name):
+            for submission in sorted(assignment.submissions, key=lambda s: s.student_id):
+                rows.append((submission.student_id, assignment.name, submission.score, assignment.max_score))
+        return rows
