@@ -85,7 +85,9 @@ def autograde(course, db_url, jobs, force=False, limits=Limits(), progress=True)
                     summary.problems.append(str(outcome))
             runnable = [s for s in pending if not isinstance(reference.get(sources[(s.chapter, s.notebook)]), Exception)]
             bar.total = len(runnable)
-            futures = {executor.submit(grade_one, s.path, reference, seed, limits): s for s in runnable}
+            futures = {executor.submit(grade_one, s.path, reference, seed, limits,
+                                       course / "autograded" / s.student / s.chapter / s.path.name): s
+                       for s in runnable}
             for future in concurrent.futures.as_completed(futures):
                 submission = futures[future]
                 result = future.result()

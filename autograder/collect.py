@@ -7,6 +7,7 @@ of such a folder. Each notebook's chapter is identified as `grade` does. A colle
 already exists with other contents is kept unless the caller asks to replace it.
 """
 import dataclasses
+import datetime
 import hashlib
 import pathlib
 import re
@@ -34,6 +35,10 @@ class Submission:
     @property
     def key(self):
         return self.student, self.chapter, self.notebook
+
+
+def _utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
 def sha256(path):
@@ -114,6 +119,7 @@ def _collect_folder(root, course, replace):
             verb = "replaced" if target.exists() else "collected"
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
+            (target.parent / "timestamp.txt").write_text(_utc_now())  # nbgrader's record of when
             lines.append((f"{shown}: {verb} as {target.relative_to(course)}", True))
     return lines
 

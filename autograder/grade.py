@@ -12,6 +12,7 @@ import ctypes
 import dataclasses
 import json
 import multiprocessing
+import pathlib
 import signal
 
 import nbformat
@@ -92,9 +93,10 @@ def reference_outputs(source_path, seed, limits=Limits()):
     return outputs
 
 
-def grade_one(path, reference, seed, limits=Limits()):
+def grade_one(path, reference, seed, limits=Limits(), executed_to=None):
     """The JSON contract's result for one notebook (SPEC §5). reference: {source path: its
-    reference outputs, or the GradingError that stopped them}."""
+    reference outputs, or the GradingError that stopped them}. executed_to: where to keep the
+    executed notebook, if anywhere."""
     result = {"notebook": str(path), "chapter": None, "status": "error", "score": 0.0,
               "max_score": 0.0, "error": None, "parts": []}
     try:
@@ -107,6 +109,9 @@ def grade_one(path, reference, seed, limits=Limits()):
             raise want
         nb, stopped_early = execute(restore_test_cells(submission, source), seed, limits)
         parts = score_parts(nb, judges(source), want, stopped_early)
+        if executed_to:  # for the instructor (nbgrader's autograded/ folder), never for the student
+            pathlib.Path(executed_to).parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, executed_to)
     except GradingError as err:
         result["error"] = str(err)
         return result

@@ -9,6 +9,7 @@ interrupted run leaves each submission either fully recorded or not at all.
 import datetime
 import json
 import os
+import pathlib
 import sys
 
 import nbformat
@@ -17,6 +18,8 @@ from nbgrader.api import (Assignment, Comment, Grade, Gradebook, Student, Submit
                           SubmittedNotebook)
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, ClearSolutions, ComputeChecksums,
                                     LockCells, SaveCells)
+
+from nbgrader.utils import parse_utc
 
 from .config import nbgrader_config
 
@@ -38,6 +41,15 @@ class GradebookError(RuntimeError):
 
 def default_url(course):
     return f"sqlite:///{os.path.abspath(os.path.join(course, 'gradebook.db'))}"
+
+
+def submitted_at(path):
+    """When a notebook was collected, as nbgrader keeps it (timestamp.txt beside it), else its
+    modification time: the formgrader counts a submission autograded when the two agree."""
+    stamp = pathlib.Path(path).parent / "timestamp.txt"
+    if stamp.exists():
+        return parse_utc(stamp.read_text().strip())
+    return datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc).replace(tzinfo=None)
 
 
 def _utc_now():
@@ -100,10 +112,9 @@ class ClassGradebook:
                 db.add(submission)
                 for notebook in assignment.notebooks:
                     submitted = SubmittedNotebook(notebook=notebook, assignment=submission)
-                    for cell in notebook.grade_cells:
-                        Grade(cell_id=cell.id, notebook=submitted)
-                    for cell in notebook.solution_cells:
-                        Comment(cell_id=cell.id, notebook=submitted)
+                    db.add(submitted)
+                    db.add_all([Grade(cell_id=cell.id, notebook=submitted) for cell in notebook.grade_cells])
+                    db.add_all([Comment(cell_id=cell.id, notebook=submitted) for cell in notebook.solution_cells])
             db.flush()
         else:
             submission.timestamp = timestamp
@@ -112,9 +123,8 @@ class ClassGradebook:
     def record(self, submission, sha256, result):
         """Write one graded notebook: nbgrader's grades and our row, in one transaction."""
         db = self.gb.db
-        timestamp = datetime.datetime.fromtimestamp(os.path.getmtime(submission.path), datetime.timezone.utc)
         try:
-            submitted = self._submission(submission.student, submission.chapter, timestamp.replace(tzinfo=None))
+            submitted = self._submission(submission.student, submission.chapter, submitted_at(submission.path))
             notebook = next(n for n in submitted.notebooks if n.name == submission.notebook)
             scores = {p["id"]: p["score"] for p in result["parts"]}
             for grade in notebook.grades:
