@@ -1,4 +1,5 @@
 """exercises/ is generated from solutions/, deterministically, and gives nothing away."""
+import ast
 import re
 import subprocess
 import sys
@@ -6,7 +7,7 @@ import sys
 import nbformat
 import pytest
 
-from autograder import cells, layout
+from autograder import cells, judging, layout
 from autograder.release import released_notebook, render
 from conftest import ROOT, exercise_notebooks, solution_notebooks
 
@@ -80,3 +81,20 @@ def test_every_graded_part_has_visible_and_hidden_tests(source):
         assert "assert" in visible, f"{cells.grade_id(cell)} has no visible test"
         assert "### BEGIN HIDDEN TESTS" in cell.source, f"{cells.grade_id(cell)} has no hidden tests"
         assert cells.points(cell) > 0
+
+
+@pytest.mark.parametrize("source", solution_notebooks(), ids=lambda p: p.parent.name)
+def test_hidden_tests_are_probes_the_grader_can_judge(source):
+    """solutions/README.md: each hidden block defines _probe(seed) and, at its top level, only
+    imports, definitions and assignments, so that the grader can load its judge on its own."""
+    for cell in nbformat.read(source, as_version=4).cells:
+        if not cells.is_test(cell):
+            continue
+        part, hidden = cells.grade_id(cell), cells.hidden_tests(cell)
+        tree = ast.parse(hidden)
+        allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+        loose = [type(node).__name__ for node in tree.body if not isinstance(node, allowed)]
+        assert not loose, f"{part}: the hidden block runs statements at its top level: {loose}"
+        probes = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_probe"]
+        assert len(probes) == 1 and len(probes[0].args.args) == 1, f"{part}: define _probe(seed) once"
+        assert callable(judging.load_judge(hidden, part))
