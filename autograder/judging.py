@@ -76,11 +76,16 @@ def load_judge(hidden_source, part):
 
 
 def verdict(judge, got, want):
-    """(passed, message) for the student's outputs."""
+    """(passed, message) for the student's outputs. One torch thread: several gradings run at
+    once, and a judge that trains a small network is many times slower fighting for cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
         judge(got, want)
     except AssertionError as err:
         return False, str(err) or "the outputs differ from the reference's"
     except Exception as err:  # the student's outputs broke the judge: wrong types, shapes...
         return False, f"unexpected outputs ({type(err).__name__}: {err})"
+    finally:
+        torch.set_num_threads(threads)
     return True, ""
