@@ -1,5 +1,6 @@
 """Grades as CSV: one row per student and chapter, the scores read from nbgrader's tables
-(what `nbgrader export` reports), with our status and the reason for a notebook not graded."""
+(what `nbgrader export` reports), with our status (graded, error, not submitted) and the reason
+for a notebook that could not be graded."""
 import csv
 import io
 
@@ -17,6 +18,6 @@ def grades_csv(book):
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for student, chapter, score, max_score in book.scores():
-        ok, reason = status.get((student, chapter), ("not graded", ""))
-        writer.writerow([student, chapter, f"{score:g}", f"{max_score:g}", ok, reason])
+        ok, reason = status.get((student, chapter), ("graded", "")) if score is not None else ("not submitted", "")
+        writer.writerow([student, chapter, f"{score or 0:g}", f"{max_score:g}", ok, reason])
     return out.getvalue()

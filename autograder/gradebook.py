@@ -14,13 +14,14 @@ import sys
 
 import nbformat
 import sqlalchemy
-from nbgrader.api import (Assignment, Comment, Grade, Gradebook, Student, SubmittedAssignment,
+from nbgrader.api import (Assignment, Comment, Grade, Gradebook, Notebook, Student, SubmittedAssignment,
                           SubmittedNotebook)
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, ClearSolutions, ComputeChecksums,
                                     LockCells, SaveCells)
 
 from nbgrader.utils import parse_utc
 
+from . import cells
 from .config import nbgrader_config
 
 _metadata = sqlalchemy.MetaData()
@@ -72,9 +73,15 @@ class ClassGradebook:
         self.gb.close()
 
     def add_assignment(self, chapter, source_path):
-        """Make (or update) the assignment's structure from its source, as nbgrader's release does."""
-        self.gb.update_or_create_assignment(chapter)
+        """Make (or update) the assignment's structure from its source, as nbgrader's release does;
+        nothing to do when the gradebook already has the same graded cells and points."""
         nb = nbformat.read(source_path, as_version=4)
+        wanted = {cells.grade_id(c): cells.points(c) for c in nb.cells if cells.is_test(c)}
+        known = self.gb.db.query(Notebook).join(Assignment).filter(
+            Assignment.name == chapter, Notebook.name == source_path.stem).one_or_none()
+        if known is not None and {c.name: c.max_score for c in known.grade_cells} == wanted:
+            return
+        self.gb.update_or_create_assignment(chapter)
         config = nbgrader_config()
         resources = {"nbgrader": {"db_url": self.url, "assignment": chapter, "notebook": source_path.stem}}
         try:
@@ -142,9 +149,11 @@ class ClassGradebook:
             raise
 
     def scores(self):
-        """[(student, chapter, score, max_score)] from nbgrader's own tables, as nbgrader export sees them."""
+        """[(student, chapter, score or None when not submitted, max_score)] for every student and
+        chapter, from nbgrader's own tables: what `nbgrader export` reports."""
         rows = []
+        students = [s.id for s in self.gb.db.query(Student).order_by(Student.id)]
         for assignment in self.gb.db.query(Assignment).order_by(Assignment.name):
-            for submission in sorted(assignment.submissions, key=lambda s: s.student_id):
-                rows.append((submission.student_id, assignment.name, submission.score, assignment.max_score))
+            submitted = {s.student_id: s.score for s in assignment.submissions}
+            rows += [(student, assignment.name, submitted.get(student), assignment.max_score) for student in students]
         return rows

@@ -1,5 +1,6 @@
 """Wall time to grade each exercise notebook, reference and blank, one after another (SPEC §6:
-at most 45 s each on the course's 2-core machine, kernel start included).
+at most 45 s each on the course's 2-core machine, kernel start included). Each is graded as
+`python -m autograder grade NOTEBOOK` does it: the reference solution's run included.
 
     python benchmarks/grading.py
 """
@@ -9,7 +10,7 @@ import platform
 import time
 
 from autograder import layout
-from autograder.grade import grade_one
+from autograder.grade import grade_all
 
 os.environ.setdefault("COURSE_DATA_DIR", str(layout.ROOT.parent / "shared" / "data"))
 
@@ -22,7 +23,7 @@ def main():
         for source in layout.source_notebooks(chapter):
             for path in (source, layout.released_path(source)):
                 start = time.perf_counter()
-                result = grade_one(path)
+                result, = grade_all([path])
                 seconds = time.perf_counter() - start
                 worst = max(worst, seconds)
                 score = f"{result['score']:g}/{result['max_score']:g}" if result["status"] == "graded" else "error"

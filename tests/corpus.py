@@ -79,9 +79,9 @@ def _copy(nb):
     return nbformat.from_dict(json.loads(json.dumps(nb)))
 
 
-def answered():
+def answered(source=SOURCE, exercise=EXERCISE):
     """The released notebook with the reference answers written in, as a student would."""
-    source, nb = nbformat.read(SOURCE, as_version=4), nbformat.read(EXERCISE, as_version=4)
+    source, nb = nbformat.read(source, as_version=4), nbformat.read(exercise, as_version=4)
     solved = {cells.grade_id(c): c.source for c in source.cells if cells.nbgrader(c).get("solution")}
     for cell in nb.cells:
         if cells.grade_id(cell) in solved:

@@ -100,3 +100,15 @@ def test_memory_is_limited_and_output_truncated():
     text = "".join(o.get("text", "") for o in flood.outputs)
     assert 20_000 <= len(text) < 21_000 and text.rstrip().endswith("output truncated by the autograder ...")
     assert after.outputs[0]["text"] == "still here\n"
+
+
+def test_without_namespaces_grading_goes_on_with_a_loud_warning(monkeypatch, capsys):
+    monkeypatch.setattr(sandbox, "UNSHARE", ["false"])  # as on a system that refuses user namespaces
+    sandbox.available.cache_clear()
+    try:
+        assert sandbox.available() is False
+        assert "WARNING: grading WITHOUT a sandbox" in capsys.readouterr().err
+        ran, = run_cells("print(6 * 7)")
+        assert ran.metadata.autograder["status"] == "ok" and "42" in ran.outputs[0]["text"]
+    finally:
+        sandbox.available.cache_clear()
