@@ -33,8 +33,8 @@ def same(got, want, rtol=1e-6, atol=1e-9, label=""):
         for key in want:
             same(got[key], want[key], rtol, atol, f"{label}, {key}" if label else str(key))
         return
-    if isinstance(want, list):
-        assert isinstance(got, list), f"{at}expected a list of {len(want)}, got {_short(got)}"
+    if isinstance(want, (list, tuple)):  # tuples arrive as lists: the two are one kind here
+        assert isinstance(got, (list, tuple)), f"{at}expected a list of {len(want)}, got {_short(got)}"
         assert len(got) == len(want), f"{at}expected {len(want)} items, got {len(got)}"
         for i, (g, w) in enumerate(zip(got, want)):
             same(g, w, rtol, atol, f"{label}[{i}]")

@@ -85,8 +85,10 @@ def kernel_spec_manager(root, workdir, sockets, hide=(), memory_bytes=MEMORY_LIM
     # The notebook's HOME and TMPDIR are its working folder; the data sets already cached by the
     # setup cell stay visible (read-only), since there is no network to download them.
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    # One thread each: notebooks are graded side by side, and the small tensors of the tests run
+    # several times slower when their threads fight over the cores.
     env = {"HOME": workdir, "TMPDIR": workdir, "XDG_CACHE_HOME": cache,
-           "MPLCONFIGDIR": os.path.join(workdir, ".matplotlib")}
+           "MPLCONFIGDIR": os.path.join(workdir, ".matplotlib"), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     with open(os.path.join(specs, KERNEL_NAME, "kernel.json"), "w") as f:
         json.dump({"argv": argv, "display_name": "Python 3 (grading sandbox)", "language": "python", "env": env}, f)
     return KernelSpecManager(kernel_dirs=[specs])
