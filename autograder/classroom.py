@@ -10,6 +10,7 @@ were running; the next run grades exactly what is missing.
 """
 import concurrent.futures
 import dataclasses
+import os
 import pathlib
 import sys
 import time
@@ -46,8 +47,13 @@ def _sources(submissions):
 
 
 def _hidden(course, db_url):
-    """What the students' kernels must not see: the class folder, and a SQLite gradebook kept elsewhere."""
-    hide = [str(course)]
+    """What the students' kernels must not see: the class folder; or, when it holds what the
+    kernels need (the course, Python, the data), its submissions, results and gradebook."""
+    needed = [layout.ROOT, pathlib.Path(sys.prefix), pathlib.Path(os.environ.get("COURSE_DATA_DIR", "/nonexistent"))]
+    if not any(p.resolve() == course or course in p.resolve().parents for p in needed):
+        hide = [str(course)]
+    else:
+        hide = [str(course / name) for name in ("submitted", "autograded", "feedback", "gradebook.db", "grades.csv")]
     url = sqlalchemy.engine.make_url(db_url)
     if url.get_backend_name() == "sqlite" and url.database:
         hide.append(str(pathlib.Path(url.database).resolve()))

@@ -86,5 +86,5 @@ def run_notebook(nb, cell_timeout=60, notebook_timeout=300, hide=()):
     (the cells not reached have no metadata.autograder). A cell over its own limit is
     interrupted and recorded as an error; the cells after it still run. hide: folders and
     files the sandboxed kernel must not see, besides those it never sees."""
-    with tempfile.TemporaryDirectory(prefix="autograde-") as root:
+    with tempfile.TemporaryDirectory(prefix="run-", dir=sandbox.runs_folder()) as root:
         return asyncio.run(_run(nb, cell_timeout, notebook_timeout, root, tuple(map(str, hide))))

@@ -1,9 +1,9 @@
 """The kernel that runs student code: Linux namespaces (util-linux `unshare`), no extra software.
 
 Inside, the notebook's code has no network, its own process tree, a read-only view of every mount
-except its own folder, a private /dev/shm and an address-space limit. It cannot see the temporary
-folder where the other submissions run, /run (local database sockets), the course's solutions and
-history, nor the folders the caller hides (a class's submissions and gradebook). Where the OS
+except its own folder, a private /dev/shm and an address-space limit. It cannot see the folders
+where the other submissions run, /run (local database sockets), the course's solutions and
+history, nor the paths the caller hides (a class's submissions and gradebook). Where the OS
 refuses namespaces, grading goes on without them and says so loudly, once.
 """
 import functools
@@ -23,6 +23,14 @@ MEMORY_LIMIT_BYTES = 8 * 2**30  # address space: torch maps far more than it tou
 # setpriv: the sandbox dies with the process that started it, even when that one is killed.
 UNSHARE = ["setpriv", "--pdeathsig", "KILL", "unshare", "--user", "--map-root-user", "--net", "--mount",
            "--pid", "--fork", "--kill-child", "--mount-proc"]
+
+
+def runs_folder():
+    """The folder under which every grading run of this user gets its own folder (private, 0700):
+    a sandbox sees only its own run there."""
+    folder = os.path.join(tempfile.gettempdir(), f"autograde-runs-{os.getuid()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return folder
 
 
 def hidden_paths(extra=()):
@@ -50,9 +58,9 @@ def available():
 def _script(root, workdir, hidden, memory_bytes):
     """The shell that sets the sandbox up inside the new namespaces, then becomes the kernel.
 
-    root holds the kernel's folder and its sockets; root's parent, the shared temporary folder
-    where every grading run has its own root, is covered by an empty read-only tmpfs, with only
-    this run's root moved back into it."""
+    root holds the kernel's folder and its sockets; root's parent, runs_folder(), where every
+    grading run has its own root, is covered by an empty read-only tmpfs, with only this run's root
+    moved back into it."""
     q = shlex.quote
     shared_tmp = os.path.dirname(root)
     steps = [
@@ -77,7 +85,7 @@ def kernel_spec_manager(root, workdir, sockets, hide=(), memory_bytes=MEMORY_LIM
     """A KernelSpecManager that knows one kernel, KERNEL_NAME, sandboxed to workdir (inside root)."""
     specs = tempfile.mkdtemp(prefix="kernelspec-", dir=sockets)
     inside = lambda path, folder: os.path.realpath(path).startswith(os.path.realpath(folder) + os.sep)
-    # The shared temporary folder is hidden whole, so what lies in it needs no hiding of its own.
+    # The runs folder is hidden whole, so what lies in it needs no hiding of its own.
     hidden = [p for p in hidden_paths(hide) if not inside(root, p) and not inside(p, os.path.dirname(root))]
     argv = UNSHARE + ["--", "sh", "-c", _script(root, workdir, hidden, memory_bytes), "sandbox",
                       sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]

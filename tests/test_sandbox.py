@@ -2,7 +2,9 @@
 outside its own folder, or reach the network."""
 import concurrent.futures
 import json
+import pathlib
 import shutil
+import tempfile
 
 import nbformat
 import pytest
@@ -38,8 +40,8 @@ def probe(tmp_path_factory):
     folder = tmp_path_factory.mktemp("served")
     (folder / "page.txt").write_text("reachable")
     target = ROOT / "sandbox-probe.txt"
-    other = folder / "another-submission.txt"  # in the temporary folder, as other grading runs are
-    other.write_text("someone else's work")
+    other = pathlib.Path(tempfile.mkdtemp(dir=sandbox.runs_folder())) / "another-submission.txt"
+    other.write_text("someone else's work")  # where another grading run keeps its files
     course = ROOT / ".sandbox-test-class"  # a class folder: submissions and gradebook
     course.mkdir(exist_ok=True)
     (course / "gradebook.db").write_text("grades")
@@ -52,6 +54,7 @@ def probe(tmp_path_factory):
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             pool.submit(run_notebook, nb, 30, 60, [course]).result()
     shutil.rmtree(course)
+    shutil.rmtree(other.parent)
     assert not target.exists()
     return json.loads(nb.cells[0].outputs[0]["text"])
 
