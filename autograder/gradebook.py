@@ -10,7 +10,9 @@ import datetime
 import json
 import os
 import pathlib
+import random
 import sys
+import time
 
 import nbformat
 import sqlalchemy
@@ -62,12 +64,17 @@ class ClassGradebook:
         # nbgrader runs `alembic` from PATH to check a SQLite gradebook's schema.
         os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
         self.url = db_url
-        try:
-            self.gb = Gradebook(db_url)
-            _metadata.create_all(self.gb.engine)
-        except Exception as err:
-            raise GradebookError(f"cannot open the gradebook {db_url}: {type(err).__name__}: "
-                                 f"{str(err).splitlines()[0] if str(err) else ''}") from None
+        for attempt in range(5):
+            try:
+                self.gb = Gradebook(db_url)
+                _metadata.create_all(self.gb.engine)
+                return
+            except Exception as err:  # two runs creating a new gradebook at once race on its tables
+                if "already exists" in str(err) and attempt < 4:
+                    time.sleep(0.5 + random.random())
+                    continue
+                raise GradebookError(f"cannot open the gradebook {db_url}: {type(err).__name__}: "
+                                     f"{str(err).splitlines()[0] if str(err) else ''}") from None
 
     def close(self):
         self.gb.close()

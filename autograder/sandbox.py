@@ -87,6 +87,7 @@ def kernel_spec_manager(root, workdir, sockets, hide=(), memory_bytes=MEMORY_LIM
     inside = lambda path, folder: os.path.realpath(path).startswith(os.path.realpath(folder) + os.sep)
     # The runs folder is hidden whole, so what lies in it needs no hiding of its own.
     hidden = [p for p in hidden_paths(hide) if not inside(root, p) and not inside(p, os.path.dirname(root))]
+    hidden = [p for p in hidden if not any(inside(p, q) for q in hidden)]  # a hidden folder hides its contents
     argv = UNSHARE + ["--", "sh", "-c", _script(root, workdir, hidden, memory_bytes), "sandbox",
                       sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     os.makedirs(os.path.join(specs, KERNEL_NAME))

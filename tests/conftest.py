@@ -4,8 +4,10 @@ import functools
 import http.server
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 
 import pytest
@@ -95,7 +97,10 @@ class PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory):
-    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+def postgres():
+    # Not under pytest's temporary folder: the postgres user cannot enter root's 0700 folders.
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="course-postgres-"))
+    server = PostgresServer(folder)
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)

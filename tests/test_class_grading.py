@@ -225,7 +225,7 @@ def test_an_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, how):
     while submitted_rows(course)[0] < 2 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.2)
     running = psutil.Process(first.pid).children(recursive=True)  # workers, sandboxes, kernels
-    assert running
+    assert running and first.poll() is None, first.communicate()
     first.send_signal(how)
     out, err = first.communicate(timeout=60)
     done = submitted_rows(course)[0]
