@@ -13,6 +13,7 @@ import dataclasses
 import json
 import multiprocessing
 import pathlib
+import shutil
 import signal
 
 import nbformat
@@ -114,13 +115,22 @@ def grade_one(path, reference, seed, limits=Limits(), executed_to=None):
             nbformat.write(nb, executed_to)
     except GradingError as err:
         result["error"] = str(err)
+        _keep_ungraded(path, executed_to)
         return result
     except Exception as err:  # one bad notebook never stops the others (SPEC §5)
         result["error"] = f"the autograder failed on this notebook: {type(err).__name__}: {err}"
+        _keep_ungraded(path, executed_to)
         return result
     result.update(status="graded", parts=parts, score=sum(p["score"] for p in parts),
                   max_score=sum(p["max_score"] for p in parts))
     return result
+
+
+def _keep_ungraded(path, executed_to):
+    """A notebook that could not be graded still goes where the instructor reviews them."""
+    if executed_to and pathlib.Path(path).is_file():
+        pathlib.Path(executed_to).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, executed_to)
 
 
 def sources_of(paths):

@@ -45,9 +45,7 @@ def _regions(text, begin, end):
     return re.findall(rf"### {begin}\n(.*?)### {end}", text, flags=re.S)
 
 
-def secret_lines(source, kinds=("SOLUTION", "HIDDEN TESTS")):
-    """Lines of solution code and hidden tests that a student must never see (lines that also
-    stand outside those regions, such as a call a visible test makes too, are not secret)."""
+def _split(source, kinds):
     nb = nbformat.read(source, as_version=4)
     secret, public = set(), set()
     for cell in nb.cells:
@@ -56,7 +54,19 @@ def secret_lines(source, kinds=("SOLUTION", "HIDDEN TESTS")):
             secret |= {line.strip() for line in region.splitlines() if len(line.strip()) > 25}
             text = text.replace(region, "")
         public |= {line.strip() for line in text.splitlines()}
+    return secret, public
+
+
+def secret_lines(source, kinds=("SOLUTION", "HIDDEN TESTS")):
+    """Lines of solution code and hidden tests that a student must never see (lines that also
+    stand outside those regions, such as a call a visible test makes too, are not secret)."""
+    secret, public = _split(source, kinds)
     return secret - public
+
+
+def public_lines(source):
+    """The lines of a source notebook outside its solutions and hidden tests."""
+    return _split(source, ("SOLUTION", "HIDDEN TESTS"))[1]
 
 
 @pytest.mark.parametrize("source", solution_notebooks(), ids=lambda p: p.parent.name)
