@@ -38,12 +38,8 @@ class Summary:
 
 def _sources(submissions):
     """{(chapter, notebook): source path} for the submissions' notebooks."""
-    found = {}
-    for s in submissions:
-        for source in layout.source_notebooks(s.chapter):
-            if source.stem == s.notebook:
-                found[(s.chapter, s.notebook)] = source
-    return found
+    found = {(s.chapter, s.notebook): layout.source_notebook(s.chapter, s.notebook) for s in submissions}
+    return {key: source for key, source in found.items() if source}
 
 
 def _hidden(course, db_url):
@@ -71,8 +67,7 @@ def autograde(course, db_url, jobs, force=False, limits=Limits(), progress=True)
     course = pathlib.Path(course).resolve()
     submissions = collect.submitted(course)
     sources = _sources(submissions)
-    book = ClassGradebook(db_url)
-    try:
+    with ClassGradebook(db_url) as book:
         for (chapter, _), source in sorted(sources.items()):
             book.add_assignment(chapter, source)
         graded = book.graded()
@@ -81,16 +76,14 @@ def autograde(course, db_url, jobs, force=False, limits=Limits(), progress=True)
         summary.unchanged = len(hashes) - len(pending)
         limits = dataclasses.replace(limits, hide=limits.hide + _hidden(course, db_url))
         seed = probes.fresh_seed()
-        bar = tqdm.tqdm(total=len(pending), unit="notebook", file=sys.stderr, disable=not progress or not pending,
-                        dynamic_ncols=True)
+        bar = None
         executor = pool(jobs)
         try:
-            reference = references([s.path for s in pending], seed, limits, executor)
-            for source, outcome in reference.items():
-                if isinstance(outcome, Exception):
-                    summary.problems.append(str(outcome))
-            runnable = [s for s in pending if not isinstance(reference.get(sources[(s.chapter, s.notebook)]), Exception)]
-            bar.total = len(runnable)
+            reference = references(sorted({sources[(s.chapter, s.notebook)] for s in pending}), seed, limits, executor)
+            summary.problems += [str(outcome) for outcome in reference.values() if isinstance(outcome, Exception)]
+            runnable = [s for s in pending if not isinstance(reference[sources[(s.chapter, s.notebook)]], Exception)]
+            bar = tqdm.tqdm(total=len(runnable), unit="notebook", file=sys.stderr,
+                            disable=not progress or not runnable, dynamic_ncols=True)
             futures = {executor.submit(grade_one, s.path, reference, seed, limits,
                                        course / "autograded" / s.student / s.chapter / s.path.name): s
                        for s in runnable}
@@ -105,30 +98,23 @@ def autograde(course, db_url, jobs, force=False, limits=Limits(), progress=True)
                 bar.set_postfix_str(f"{submission.student} {result['score']:g}/{result['max_score']:g}", refresh=False)
                 bar.update(1)
         except KeyboardInterrupt:
-            bar.close()
+            if bar is not None:
+                bar.close()
             _stop(executor)
             raise Interrupted(f"interrupted: {summary.graded} notebooks graded and saved in this run; "
                               "run autograde again to grade the rest") from None
         bar.close()
         executor.shutdown(wait=True)
         (course / "grades.csv").write_text(export.grades_csv(book))
-    finally:
-        book.close()
     summary.seconds = time.monotonic() - started
     return summary
 
 
 def write_feedback(course, db_url):
-    book = ClassGradebook(db_url)
-    try:
+    with ClassGradebook(db_url) as book:
         return [feedback.write(course, *row) for row in book.results()]
-    finally:
-        book.close()
 
 
 def export_csv(db_url):
-    book = ClassGradebook(db_url)
-    try:
+    with ClassGradebook(db_url) as book:
         return export.grades_csv(book)
-    finally:
-        book.close()

@@ -167,10 +167,9 @@ def pool(jobs):
     return concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init)
 
 
-def references(paths, seed, limits, executor=None):
+def references(sources, seed, limits, executor=None):
     """{source path: reference outputs or the GradingError that stopped them}. The reference is
     ours, so the tight limits meant for submissions do not apply to it, only generous ones."""
-    sources = sources_of(paths)
     limits = dataclasses.replace(limits, cell_timeout=max(limits.cell_timeout, 120),
                                  notebook_timeout=max(limits.notebook_timeout, 600))
     if executor is None:
@@ -183,9 +182,9 @@ def grade_all(paths, jobs=1, limits=Limits(), seed=None):
     """Results in the order of paths; up to `jobs` notebooks run at once, each in its own process."""
     seed = seed or probes.fresh_seed()
     if jobs <= 1 or len(paths) <= 1:
-        want = references(paths, seed, limits)
+        want = references(sources_of(paths), seed, limits)
         return [grade_one(p, want, seed, limits) for p in paths]
     with pool(jobs) as executor:
-        want = references(paths, seed, limits, executor)
+        want = references(sources_of(paths), seed, limits, executor)
         futures = [executor.submit(grade_one, p, want, seed, limits) for p in paths]
         return [f.result() for f in futures]

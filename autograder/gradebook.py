@@ -24,7 +24,7 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, ClearSolutio
 from nbgrader.utils import parse_utc
 
 from . import cells
-from .config import nbgrader_config
+from .release import preprocess
 
 _metadata = sqlalchemy.MetaData()
 RESULTS = sqlalchemy.Table(
@@ -79,6 +79,12 @@ class ClassGradebook:
     def close(self):
         self.gb.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def add_assignment(self, chapter, source_path):
         """Make (or update) the assignment's structure from its source, as nbgrader's release does;
         nothing to do when the gradebook already has the same graded cells and points."""
@@ -89,11 +95,10 @@ class ClassGradebook:
         if known is not None and {c.name: c.max_score for c in known.grade_cells} == wanted:
             return
         self.gb.update_or_create_assignment(chapter)
-        config = nbgrader_config()
         resources = {"nbgrader": {"db_url": self.url, "assignment": chapter, "notebook": source_path.stem}}
-        try:
-            for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums, SaveCells):
-                nb, resources = step(config=config).preprocess(nb, resources)
+        try:  # as nbgrader's generate_assignment: SaveCells sees the hidden tests, not the solutions
+            preprocess(nb, (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums, SaveCells),
+                       resources)
         except RuntimeError as err:  # nbgrader refuses to change cells that have submissions
             raise GradebookError(f"{chapter}: {err}; grade the changed chapter into a new gradebook") from None
         self.gb.db.expire_all()

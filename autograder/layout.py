@@ -25,6 +25,11 @@ def source_notebooks(chapter):
     return sorted(folder.glob("*.ipynb"))
 
 
+def source_notebook(chapter, name):
+    """solutions/<chapter>/<name>.ipynb, or None when the chapter has no such notebook."""
+    return next((s for s in source_notebooks(chapter) if s.stem == name), None)
+
+
 def released_path(source):
     """exercises/NN_slug/name.ipynb for solutions/NN_slug/name.ipynb."""
     return EXERCISES / source.parent.name / source.name
@@ -37,9 +42,8 @@ def identify(nb, path):
     chapter, name = meta.get("chapter"), meta.get("notebook")
     if chapter in chapters():
         sources = source_notebooks(chapter)
-        for source in sources:
-            if source.stem == name:
-                return chapter, source
+        if source_notebook(chapter, name):
+            return chapter, source_notebook(chapter, name)
         if len(sources) == 1:
             return chapter, sources[0]
     stem = pathlib.Path(path).stem.lower()

@@ -16,14 +16,19 @@ def stamp_origin(nb, source):
     return nb
 
 
+def preprocess(nb, steps, resources=None):
+    """Run nbgrader preprocessors, in order, with our configuration."""
+    config, resources = nbgrader_config(), resources or {}
+    for step in steps:
+        nb, resources = step(config=config).preprocess(nb, resources)
+    return nb
+
+
 def released_notebook(source):
     """The student version of one source notebook, as a NotebookNode."""
-    nb = nbformat.read(source, as_version=4)
-    config = nbgrader_config()
-    resources = {}
-    for step in (CheckCellMetadata, LockCells, ClearSolutions, ClearHiddenTests, ClearMarkScheme,
-                 ClearOutput, ComputeChecksums, CheckCellMetadata):
-        nb, resources = step(config=config).preprocess(nb, resources)
+    nb = preprocess(nbformat.read(source, as_version=4),
+                    (CheckCellMetadata, LockCells, ClearSolutions, ClearHiddenTests, ClearMarkScheme,
+                     ClearOutput, ComputeChecksums, CheckCellMetadata))
     return stamp_origin(nb, source)
 
 

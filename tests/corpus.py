@@ -1,7 +1,6 @@
 """A corpus of micrograd submissions, each with the exact score it must get (of 23 points):
 honest ones (full marks however they are written), noisy ones, partly wrong ones, ones that try
 to gain points they did not earn, and ones that crash, hang or flood."""
-import json
 
 import nbformat
 
@@ -73,10 +72,6 @@ def _reference_cells():
 for _source in _reference_cells():
     exec(_source)
 """
-
-
-def _copy(nb):
-    return nbformat.from_dict(json.loads(json.dumps(nb)))
 
 
 def answered(source=SOURCE, exercise=EXERCISE):

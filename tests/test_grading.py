@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 from autograder import cells, layout
+import corpus
 from conftest import ROOT, solution_notebooks
 
 MICROGRAD_SOURCE = ROOT / "solutions" / "01_micrograd" / "micrograd.ipynb"
@@ -52,11 +53,7 @@ def variants(tmp_path_factory):
     test_ids = [cells.grade_id(c) for c in source.cells if cells.is_test(c)]
     paths = {}
 
-    nb = nbformat.read(MICROGRAD_EXERCISE, as_version=4)
-    solved = {cells.grade_id(c): c.source for c in source.cells if cells.nbgrader(c).get("solution")}
-    for cell in nb.cells:  # a student's complete answer, written into the released notebook
-        if cells.grade_id(cell) in solved:
-            cell.source = solved[cells.grade_id(cell)]
+    nb = corpus.answered()  # a student's complete answer, written into the released notebook
     paths["answered"] = write(nb, folder / "answered.ipynb")
 
     noisy = nbformat.from_dict(json.loads(json.dumps(nb)))
