@@ -1,8 +1,8 @@
 """Autograde a whole class into its gradebook: a pipeline of small named steps
 
     find collected submissions -> record the assignments -> skip what is graded and unchanged
-    -> run the references -> grade in parallel -> record each result -> write its feedback
-    -> export grades.csv
+    -> grade in parallel (each on its own seed, against the reference run on that seed)
+    -> record each result -> keep its executed notebook -> write its feedback -> export grades.csv
 
 Workers only grade; this process alone writes the gradebook, one submission per transaction, as
 results arrive. Interrupted (Ctrl-C, a killed process), a run loses at most the notebooks that
@@ -10,20 +10,27 @@ were running; the next run grades exactly what is missing.
 """
 import concurrent.futures
 import dataclasses
-import os
+import multiprocessing
 import pathlib
+import shutil
 import sys
 import time
 
-import sqlalchemy
 import tqdm
 
-from . import collect, export, feedback, layout, probes
+import nbformat
+
+from . import collect, export, feedback, layout, sandbox
+from .execute import Limits
 from .gradebook import ClassGradebook
-from .grade import Limits, grade_one, pool, references
+from .grade import grade_one, pool
 
 
 class Interrupted(KeyboardInterrupt):
+    pass
+
+
+class NoSandbox(RuntimeError):
     pass
 
 
@@ -42,28 +49,28 @@ def _sources(submissions):
     return {key: source for key, source in found.items() if source}
 
 
-def _hidden(course, db_url):
-    """What the students' kernels must not see: the class folder; or, when it holds what the
-    kernels need (the course, Python, the data), its submissions, results and gradebook."""
-    needed = [layout.ROOT, pathlib.Path(sys.prefix), pathlib.Path(os.environ.get("COURSE_DATA_DIR", "/nonexistent"))]
-    if not any(p.resolve() == course or course in p.resolve().parents for p in needed):
-        hide = [str(course)]
-    else:
-        hide = [str(course / name) for name in ("submitted", "autograded", "feedback", "gradebook.db", "grades.csv")]
-    url = sqlalchemy.engine.make_url(db_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        hide.append(str(pathlib.Path(url.database).resolve()))
-    return tuple(hide)
-
-
 def _stop(executor):
-    for process in list(getattr(executor, "_processes", {}).values()):  # their kernels die with them
-        process.kill()
     executor.shutdown(wait=False, cancel_futures=True)
+    for worker in multiprocessing.active_children():  # the pool's workers; their kernels die with them
+        worker.kill()
 
 
-def autograde(course, db_url, jobs, force=False, limits=Limits(), progress=True):
+def keep_executed(course, submission, executed):
+    """The instructor's copy of what ran (nbgrader's autograded/ folder), never shown to the
+    student: the executed notebook, or the submitted file when it could not be run."""
+    target = course / "autograded" / submission.student / submission.chapter / submission.path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if executed is not None:
+        nbformat.write(executed, target)
+    else:
+        shutil.copyfile(submission.path, target)
+
+
+def autograde(course, db_url, jobs, force=False, limits=Limits(), progress=True, unsandboxed=False):
     started, summary = time.monotonic(), Summary()
+    if not sandbox.available() and not unsandboxed:
+        raise NoSandbox(f"the sandbox cannot run here ({sandbox.problems()[0]}), and a class's notebooks are not "
+                        "graded without it: install bubblewrap, or pass --no-sandbox to run them with your permissions")
     course = pathlib.Path(course).resolve()
     submissions = collect.submitted(course)
     sources = _sources(submissions)
@@ -74,24 +81,19 @@ def autograde(course, db_url, jobs, force=False, limits=Limits(), progress=True)
         hashes = {s.key: collect.sha256(s.path) for s in submissions if (s.chapter, s.notebook) in sources}
         pending = [s for s in submissions if s.key in hashes and (force or graded.get(s.key) != hashes[s.key])]
         summary.unchanged = len(hashes) - len(pending)
-        limits = dataclasses.replace(limits, hide=limits.hide + _hidden(course, db_url))
-        seed = probes.fresh_seed()
         bar = None
         executor = pool(jobs)
         try:
-            reference = references(sorted({sources[(s.chapter, s.notebook)] for s in pending}), seed, limits, executor)
-            summary.problems += [str(outcome) for outcome in reference.values() if isinstance(outcome, Exception)]
-            runnable = [s for s in pending if not isinstance(reference[sources[(s.chapter, s.notebook)]], Exception)]
-            bar = tqdm.tqdm(total=len(runnable), unit="notebook", file=sys.stderr,
-                            disable=not progress or not runnable, dynamic_ncols=True)
-            futures = {executor.submit(grade_one, s.path, reference, seed, limits,
-                                       course / "autograded" / s.student / s.chapter / s.path.name): s
-                       for s in runnable}
+            bar = tqdm.tqdm(total=len(pending), unit="notebook", file=sys.stderr,
+                            disable=not progress or not pending, dynamic_ncols=True)
+            futures = {executor.submit(grade_one, s.path, limits, None, sources[(s.chapter, s.notebook)]): s
+                       for s in pending}
             for future in concurrent.futures.as_completed(futures):
                 submission = futures[future]
-                result = future.result()
+                result, executed = future.result()
                 result["notebook"] = str(submission.path.relative_to(course))
                 book.record(submission, hashes[submission.key], result)
+                keep_executed(course, submission, executed)
                 feedback.write(course, submission.student, submission.chapter, submission.notebook, result)
                 summary.graded += 1
                 summary.errors += result["status"] != "graded"

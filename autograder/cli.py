@@ -10,8 +10,9 @@ import os
 import pathlib
 import sys
 
-from . import classroom, collect, gradebook, layout
-from .grade import Limits, grade_all
+from . import classroom, collect, gradebook, layout, sandbox
+from .execute import Limits
+from .grade import grade_all
 from .release import release
 from .report import as_json, as_table
 
@@ -23,7 +24,7 @@ def _release(args):
         print(f"error: {err}", file=sys.stderr)
         return 2
     for path in stale:
-        rel = path.relative_to(layout.ROOT)
+        rel = path.relative_to(layout.ROOT) if path.is_relative_to(layout.ROOT) else path
         print(f"stale: {rel} differs from what release would write" if args.check else f"wrote {rel}")
     if args.check and stale:
         print("run `python -m autograder release` and commit exercises/", file=sys.stderr)
@@ -33,16 +34,34 @@ def _release(args):
     return 0
 
 
+def _warn_about_the_sandbox():
+    if sandbox.warning():
+        print(sandbox.warning(), file=sys.stderr)
+
+
 def _grade(args):
+    _warn_about_the_sandbox()
     results = grade_all(args.notebooks, jobs=args.jobs, limits=Limits(args.cell_timeout, args.timeout),
                         seed=args.seed)
     print(as_json(results) if args.json else as_table(results))
     return 0 if all(r["status"] == "graded" for r in results) else 1
 
 
+DB_VARIABLE = "AUTOGRADER_DB_URL"
+
+
+class UsageError(ValueError):
+    pass
+
+
 def _course_and_db(args):
+    """The class folder and the gradebook's URL: --db, else $AUTOGRADER_DB_URL, else the folder's
+    gradebook.db. A password never goes on a command line, where any user can read it."""
     course = pathlib.Path(args.course).resolve()
-    return course, args.db or gradebook.default_url(course)
+    if args.db and gradebook.has_password(args.db):
+        raise UsageError(f"--db holds a password, which every user of this machine can read in the process list: "
+                         f"put the URL in ${DB_VARIABLE} instead, or the password in ~/.pgpass or $PGPASSWORD")
+    return course, args.db or os.environ.get(DB_VARIABLE) or gradebook.default_url(course)
 
 
 def _collect(args):
@@ -59,11 +78,13 @@ def _collect(args):
 
 
 def _autograde(args):
-    course, db = _course_and_db(args)
+    if sandbox.available() or args.no_sandbox:
+        _warn_about_the_sandbox()
     try:
-        summary = classroom.autograde(course, db, args.jobs, force=args.force,
+        course, db = _course_and_db(args)
+        summary = classroom.autograde(course, db, args.jobs, force=args.force, unsandboxed=args.no_sandbox,
                                       limits=Limits(args.cell_timeout, args.timeout), progress=not args.quiet)
-    except gradebook.GradebookError as err:
+    except (gradebook.GradebookError, UsageError, classroom.NoSandbox) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except classroom.Interrupted as err:
@@ -77,11 +98,31 @@ def _autograde(args):
     return 1 if summary.problems or summary.errors else 0
 
 
-def _feedback(args):
-    course, db = _course_and_db(args)
+def _nbgrader_config(args):
+    from . import nbgrader_steps  # nbgrader's converters load slowly: only for this command
     try:
+        course, db = _course_and_db(args)
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    target = course / "nbgrader_config.py"
+    text = nbgrader_steps.config_file(course, args.db, Limits(args.cell_timeout, args.timeout))
+    if target.exists() and target.read_text() != text and not args.force:
+        print(f"error: {target} exists and differs from the configuration this command writes: "
+              "pass --force to replace it (keep a copy of your changes)", file=sys.stderr)
+        return 2
+    course.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    print(f"wrote {target}: nbgrader's commands run in {course} (and its formgrader) now grade with this course's "
+          "autograder, e.g. `nbgrader generate_assignment 01_micrograd`, then `nbgrader autograde 01_micrograd`")
+    return 0
+
+
+def _feedback(args):
+    try:
+        course, db = _course_and_db(args)
         paths = classroom.write_feedback(course, db)
-    except gradebook.GradebookError as err:
+    except (gradebook.GradebookError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"wrote {len(paths)} feedback pages in {course / 'feedback'}")
@@ -89,10 +130,10 @@ def _feedback(args):
 
 
 def _export(args):
-    course, db = _course_and_db(args)
     try:
+        course, db = _course_and_db(args)
         text = classroom.export_csv(db)
-    except gradebook.GradebookError as err:
+    except (gradebook.GradebookError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.to == "-":
@@ -116,10 +157,35 @@ def _positive(kind):
     return parse
 
 
+def _limits(command):
+    """How long a notebook may run: the options of every command that grades."""
+    defaults = Limits()
+    command.add_argument("--timeout", type=_positive(float), default=defaults.notebook_timeout, metavar="SECONDS",
+                         help=f"time limit for one whole notebook (default {defaults.notebook_timeout:g})")
+    command.add_argument("--cell-timeout", type=_positive(float), default=defaults.cell_timeout, metavar="SECONDS",
+                         help=f"time limit for one cell (default {defaults.cell_timeout:g})")
+
+
+def _jobs(command, default, help):
+    command.add_argument("--jobs", type=_positive(int), default=default, metavar="N", help=help)
+
+
+def _class_folder(command):
+    command.add_argument("--course", default=".", metavar="DIR",
+                         help="the class folder: submitted/, feedback/, grades.csv and gradebook.db (default: .)")
+
+
+def _gradebook(command):
+    command.add_argument("--db", metavar="URL", help=f"the gradebook (default: ${DB_VARIABLE}, else "
+                         "sqlite:///DIR/gradebook.db); for PostgreSQL, postgresql://user@host/database "
+                         f"with the password in ~/.pgpass or $PGPASSWORD, or the whole URL in ${DB_VARIABLE}")
+
+
 def parser():
     p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
+    cores = os.cpu_count() or 1
 
     r = sub.add_parser("release", help="generate exercises/ from solutions/")
     r.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter ids, e.g. 01_micrograd (default: all)")
@@ -130,45 +196,47 @@ def parser():
     g = sub.add_parser("grade", help="grade notebooks against the reference solutions (no database)")
     g.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     g.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
-    g.add_argument("--timeout", type=_positive(float), default=300, metavar="SECONDS",
-                   help="time limit for one whole notebook (default 300)")
-    g.add_argument("--cell-timeout", type=_positive(float), default=60, metavar="SECONDS",
-                   help="time limit for one cell (default 60)")
-    g.add_argument("--jobs", type=_positive(int), default=1, metavar="N",
-                   help=f"notebooks graded at once (default 1; this machine has {os.cpu_count()} cores)")
+    _limits(g)
+    _jobs(g, 1, f"notebooks graded at once (default 1; this machine has {cores} cores)")
     g.add_argument("--seed", type=_positive(int), help=argparse.SUPPRESS)  # reproduce a run when debugging
     g.set_defaults(run=_grade)
-    def class_options(command, help):
-        c = sub.add_parser(command, help=help)
-        c.add_argument("--course", default=".", metavar="DIR",
-                       help="the class folder: submitted/, feedback/, grades.csv and gradebook.db (default: .)")
-        c.add_argument("--db", metavar="URL", help="the gradebook (default: sqlite:///DIR/gradebook.db; "
-                                                   "or postgresql://user:password@host/database)")
-        return c
 
     c = sub.add_parser("collect", help="copy a class's submissions (a folder per student, or a zip) into DIR/submitted/")
     c.add_argument("source", metavar="SOURCE", help="a folder holding one folder per student, or a zip of it")
-    c.add_argument("--course", default=".", metavar="DIR", help="the class folder (default: .)")
+    _class_folder(c)
     c.add_argument("--replace", action="store_true",
                    help="take a new version of a notebook collected before (otherwise it is kept and reported)")
     c.set_defaults(run=_collect)
 
-    a = class_options("autograde", "grade every collected submission into the gradebook, in parallel; "
-                                   "write feedback and grades.csv")
-    a.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1, metavar="N",
-                   help=f"notebooks graded at once (default: the number of cores, {os.cpu_count()})")
+    a = sub.add_parser("autograde", help="grade every collected submission into the gradebook, in parallel; "
+                                         "write feedback and grades.csv")
+    _class_folder(a)
+    _gradebook(a)
+    _limits(a)
+    _jobs(a, cores, f"notebooks graded at once (default: the number of cores, {cores})")
     a.add_argument("--force", action="store_true", help="regrade submissions already graded and unchanged")
-    a.add_argument("--timeout", type=_positive(float), default=300, metavar="SECONDS",
-                   help="time limit for one whole notebook (default 300)")
-    a.add_argument("--cell-timeout", type=_positive(float), default=60, metavar="SECONDS",
-                   help="time limit for one cell (default 60)")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
+    a.add_argument("--no-sandbox", action="store_true",
+                   help="grade even where the sandbox (bubblewrap) cannot run: student code then runs with your "
+                        "permissions; without this, autograde refuses")
     a.set_defaults(run=_autograde)
 
-    f = class_options("feedback", "write every graded notebook's HTML feedback to DIR/feedback/ again")
+    n = sub.add_parser("nbgrader-config", help="write DIR/nbgrader_config.py, so that nbgrader's own autograde "
+                                               "and its formgrader grade with this course's autograder")
+    _class_folder(n)
+    _gradebook(n)
+    _limits(n)
+    n.add_argument("--force", action="store_true", help="replace an nbgrader_config.py that differs")
+    n.set_defaults(run=_nbgrader_config)
+
+    f = sub.add_parser("feedback", help="write every graded notebook's HTML feedback to DIR/feedback/ again")
+    _class_folder(f)
+    _gradebook(f)
     f.set_defaults(run=_feedback)
 
-    e = class_options("export", "write the gradebook's scores as CSV (one row per student and chapter)")
+    e = sub.add_parser("export", help="write the gradebook's scores as CSV (one row per student and chapter)")
+    _class_folder(e)
+    _gradebook(e)
     e.add_argument("--to", metavar="FILE", help="where to write (default: DIR/grades.csv; - for stdout)")
     e.set_defaults(run=_export)
     return p

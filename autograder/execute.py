@@ -1,74 +1,203 @@
-"""Run a notebook in a fresh kernel, in a temporary directory, within time and output limits.
+"""Run a notebook in a fresh sandboxed kernel, within time and output limits.
 
 After the run, every executed cell carries metadata.autograder = {"status": "ok" | "error",
 "ename", "evalue"} taken from the kernel's execute reply, which is what scoring reads.
+
+What the kernel sends is bounded as it arrives, so the grader's memory stays bounded whatever a
+notebook displays: no message over MAX_MESSAGE_BYTES is received (ZeroMQ drops it), at most
+RECEIVE_QUEUE messages wait at once, a cell keeps MAX_OUTPUT_CHARS of output and a notebook
+MAX_NOTEBOOK_OUTPUT_CHARS, widget messages are ignored, and only the last grading record of a cell
+is kept. The bound is about (RECEIVE_QUEUE + 1) x MAX_MESSAGE_BYTES, decoded: some 200 MB per
+kernel (benchmarks/output_flood.py prints the peak).
 """
 import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import functools
+import json
 import os
+import subprocess
 import tempfile
 
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_output
 
-from . import probes, sandbox
+from . import sandbox
 
-MAX_OUTPUT_CHARS = 20_000  # per cell: a flood of prints is truncated, never stored whole
+MAX_OUTPUT_CHARS = 20_000  # per cell
+MAX_NOTEBOOK_OUTPUT_CHARS = 2_000_000
+MAX_MESSAGE_BYTES = 40 * 2**20  # above the largest grading record (probes.MAX_RECORD_CHARS)
+RECEIVE_QUEUE = 4
+TRUNCATED = "\n... output truncated by the autograder ...\n"
+KERNEL_START_SECONDS = 180  # nbclient's 60 s is not enough on a busy machine, and a kernel that never starts costs a grade
 
 
 class KernelDied(RuntimeError):
     pass
 
 
-def _truncate(cell):
-    budget, kept, record = MAX_OUTPUT_CHARS, [], []
-    for output in cell.get("outputs", []):
-        if probes.MIME in output.get("data", {}):  # what is judged is kept, whatever was printed
-            record = [output]  # the last one counts
-            continue
-        if budget <= 0:
-            continue
-        if output.get("output_type") == "stream" and len(output.get("text", "")) > budget:
-            output["text"] = output["text"][:budget] + "\n... output truncated by the autograder ...\n"
-        budget -= len(output.get("text", "")) if output.get("output_type") == "stream" else 1000
-        kept.append(output)
-    cell["outputs"] = kept + record
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What a run of student code is held to in time. (What it may see is the sandbox's
+    allowlist, the same for every run; its memory, processes and files are the sandbox's limits.)"""
+    cell_timeout: float = 60
+    notebook_timeout: float = 300
+
+
+class _Client(AsyncKernelClient):
+    def start_channels(self, shell=True, iopub=True, stdin=True, hb=False, control=True):
+        # No heartbeat: it reconnects by itself, to whatever its path then names. Whether the
+        # kernel lives is asked of its process instead.
+        super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=hb, control=control)
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager that, once bwrap has started, links the host's socket path into the
+    sandbox and connects each socket once; whose clients receive only bounded messages.
+
+    Each socket is connected once, after it was seen to be a socket, and never again: the paths
+    are in the kernel's own folder, where it could later put a link to some socket of the host,
+    and a reconnection would follow it."""
+    sandbox_run = None
+    client_factory = _Client
+
+    async def _async_post_start_kernel(self, **kw):
+        if self.sandbox_run is not None:
+            await asyncio.to_thread(sandbox.link_sockets, self.sandbox_run)
+            ports = [self.shell_port, self.iopub_port, self.stdin_port, self.control_port]
+            await asyncio.to_thread(sandbox.wait_for_sockets, [f"{self.ip}-{port}" for port in ports])
+            self.context.setsockopt(zmq.RECONNECT_IVL, -1)
+        self.context.setsockopt(zmq.SNDTIMEO, 2000)  # a kernel that stops listening cannot block the grader
+        await super()._async_post_start_kernel(**kw)
+
+    async def _async_interrupt_kernel(self):
+        try:
+            await super()._async_interrupt_kernel()
+        except zmq.Again:  # it closed its control socket: the cell runs on until the notebook's limit
+            self.log.warning("the kernel does not take interrupts any more")
+
+    interrupt_kernel = _async_interrupt_kernel  # AsyncKernelManager binds the name to its own
+
+    def client(self, **kwargs):
+        return super().client(context=_client_context(self.sandbox_run is not None), **kwargs)
+
+
+@functools.cache
+def _client_context(sandboxed):
+    """One ZeroMQ context per process for the clients (a context per client, left to the garbage
+    collector, can block the process in its destructor), with the bounds every socket gets."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+    context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
+    if sandboxed:
+        context.setsockopt(zmq.RECONNECT_IVL, -1)
+        context.setsockopt(zmq.SNDTIMEO, 2000)
+    return context
+
+
+class BoundedClient(NotebookClient):
+    """nbclient, keeping a bounded amount of what each cell outputs, as it arrives."""
+    kept_whole = None  # the MIME type of grading records, kept whole (see run_notebooks)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._spent, self._notebook_spent = {}, 0
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        pass  # widgets are not graded: their state is never stored
+
+    def output(self, outs, msg, display_id, cell_index):
+        content, kept = msg.get("content", {}), self.kept_whole
+        if kept and msg.get("msg_type") == "display_data" and kept in (content.get("data") or {}):
+            record = new_output("display_data", data={kept: content["data"][kept]})
+            outs[:] = [o for o in outs if kept not in o.get("data", {})] + [record]  # the last one counts
+            return record
+        spent = self._spent.get(cell_index, 0)
+        left = min(MAX_OUTPUT_CHARS - spent, MAX_NOTEBOOK_OUTPUT_CHARS - self._notebook_spent)
+        if msg.get("msg_type") == "stream":
+            text = str(content.get("text", ""))
+            size = len(text)
+            if size > left:
+                content["text"] = text[:max(left, 0)] + TRUNCATED if left > 0 else ""
+        else:
+            size = sum(len(str(v)) for v in (content.get("data") or {}).values()) + \
+                sum(len(str(line)) for line in content.get("traceback") or []) + 200
+        if left <= 0 or (msg.get("msg_type") != "stream" and size > left):
+            self._spent[cell_index] = MAX_OUTPUT_CHARS
+            if spent < MAX_OUTPUT_CHARS:
+                outs.append(new_output("stream", name="stdout", text=TRUNCATED))
+            return None
+        self._spent[cell_index] = spent + min(size, left)
+        self._notebook_spent += min(size, left)
+        return super().output(outs, msg, display_id, cell_index)
 
 
 def _record(cell, execute_reply=None, **_):
     content = (execute_reply or {}).get("content", {})
-    cell.metadata["autograder"] = {"status": content.get("status", "error"),
-                                   "ename": content.get("ename", ""), "evalue": content.get("evalue", "")}
-    _truncate(cell)
+    cell.metadata.setdefault("autograder", {}).update(status=content.get("status", "error"),
+                                                      ename=str(content.get("ename", ""))[:500],
+                                                      evalue=str(content.get("evalue", ""))[:2000])
 
 
-async def _run(nb, cell_timeout, notebook_timeout, root, hide):
-    workdir, sockets = os.path.join(root, "work"), os.path.join(root, "ipc")
-    os.mkdir(workdir)
-    os.mkdir(sockets)
-    # IPC sockets in a private folder: no TCP port (the sandbox has no network), and nothing in
-    # the notebook's own folder.
-    kernel = {"kernel_name": "python3"}
-    if sandbox.available():
-        kernel = {"kernel_name": sandbox.KERNEL_NAME,
-                  "kernel_spec_manager": sandbox.kernel_spec_manager(root, workdir, sockets, hide)}
-    km = AsyncKernelManager(transport="ipc", ip=os.path.join(sockets, "kernel"),
-                            connection_file=os.path.join(sockets, "connection.json"), **kernel)
-    client = NotebookClient(
-        nb, km=km, timeout=cell_timeout, interrupt_on_timeout=True, allow_errors=True,
-        resources={"metadata": {"path": workdir}}, record_timing=False, on_cell_executed=_record,
+def _kernel_manager(root):
+    """The sandboxed kernel's manager, or, where bwrap cannot run, a plain kernel's."""
+    run = sandbox.Run(root)
+    os.makedirs(run.work, mode=0o700)
+    if not sandbox.available():
+        os.makedirs(run.ipc, mode=0o700)
+        os.makedirs(os.path.dirname(run.connection_file), mode=0o700)
+        km = SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(run.ipc, "kernel"),
+                                    connection_file=run.connection_file)
+        return km, run, None
+    sandbox.prepare(run)
+    cgroup = sandbox.pids_cgroup(run)
+    specs = os.path.join(root, "kernelspec")
+    os.makedirs(os.path.join(specs, "sandbox"))
+    spec = {"argv": sandbox.launch_argv(run, cgroup), "display_name": "Python 3 (grading sandbox)",
+            "language": "python", "interrupt_mode": "message", "env": {}}
+    with open(os.path.join(specs, "sandbox", "kernel.json"), "w") as f:
+        json.dump(spec, f)
+    km = SandboxedKernelManager(kernel_name="sandbox", kernel_spec_manager=KernelSpecManager(kernel_dirs=[specs]),
+                                transport="ipc", ip=os.path.join(run.ipc, "kernel"), connection_file=run.connection_file)
+    km.sandbox_run = run
+    return km, run, cgroup
+
+
+async def _run(nb, limits, root, kept_whole):
+    km, run, cgroup = _kernel_manager(root)
+    client = BoundedClient(
+        nb, km=km, timeout=limits.cell_timeout, interrupt_on_timeout=True, allow_errors=True, store_widget_state=False,
+        startup_timeout=KERNEL_START_SECONDS,
+        resources={"metadata": {"path": run.work}}, record_timing=False, on_cell_executed=_record,
         error_on_timeout={"ename": "TimeoutError", "traceback": [],
-                          "evalue": f"the cell ran past its time limit of {cell_timeout:g} s"})
+                          "evalue": f"the cell ran past its time limit of {limits.cell_timeout:g} s"})
+    client.kept_whole = kept_whole
     stopped = []
 
     async def stop_at_deadline():
-        await asyncio.sleep(notebook_timeout)
-        stopped.append(f"the notebook ran past its time limit of {notebook_timeout:g} s")
+        await asyncio.sleep(limits.notebook_timeout)
+        stopped.append(f"the notebook ran past its time limit of {limits.notebook_timeout:g} s")
         await km.shutdown_kernel(now=True)
 
     deadline = asyncio.create_task(stop_at_deadline())
     try:
-        await client.async_execute(cwd=workdir)
+        # The grader's environment reaches neither bwrap nor (bwrap clears it) the kernel.
+        # What the kernel writes to its own stdout and stderr (not through Jupyter) goes nowhere.
+        await km.start_kernel(env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, cwd=run.work if not km.sandbox_run else "/",
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await client.async_execute()
+    except sandbox.SandboxError as err:
+        raise KernelDied(str(err)) from None
+    except zmq.Again:
+        if not stopped:
+            raise KernelDied("the kernel stopped listening to the grader (it closed its sockets)") from None
     except Exception as err:  # once the deadline has killed the kernel, nbclient fails in its own ways
         if not stopped:
             if isinstance(err, DeadKernelError):
@@ -78,13 +207,50 @@ async def _run(nb, cell_timeout, notebook_timeout, root, hide):
         deadline.cancel()
         if km.has_kernel:  # nbclient leaves a kernel it was given running
             await km.shutdown_kernel(now=True)
+        sandbox.remove_cgroup(cgroup)
     return stopped[0] if stopped else None
 
 
-def run_notebook(nb, cell_timeout=60, notebook_timeout=300, hide=()):
-    """Execute nb in place. Returns None, or a note when the notebook limit stopped it early
-    (the cells not reached have no metadata.autograder). A cell over its own limit is
-    interrupted and recorded as an error; the cells after it still run. hide: folders and
-    files the sandboxed kernel must not see, besides those it never sees."""
-    with tempfile.TemporaryDirectory(prefix="run-", dir=sandbox.runs_folder()) as root:
-        return asyncio.run(_run(nb, cell_timeout, notebook_timeout, root, tuple(map(str, hide))))
+async def _run_all(runs, roots, kept_whole):
+    return await asyncio.gather(*(_run(nb, limits, root, kept_whole) for (nb, limits), root in zip(runs, roots)),
+                                return_exceptions=True)
+
+
+def run_notebooks(runs, kept_whole=None):
+    """Execute each (nb, limits) of runs in place, all at once, each in a kernel of its own.
+    Returns one outcome per run: None, a note when the notebook limit stopped it early (the cells
+    not reached have no metadata.autograder), or the KernelDied that ended it. A cell over its
+    own limit is interrupted and recorded as an error; the cells after it still run.
+    kept_whole: the MIME type of the records a cell sends for grading, which the output limits
+    do not cut (the last one of a cell is kept)."""
+    with contextlib.ExitStack() as stack:
+        roots = [os.path.realpath(stack.enter_context(tempfile.TemporaryDirectory(prefix="run-", dir=sandbox.runs_folder())))
+                 for _ in runs]
+        work = _run_all(runs, roots, kept_whole)
+        if not _loop_running_here():
+            outcomes = asyncio.run(work)
+        else:
+            # Called from code that already runs an event loop in this thread (a Jupyter notebook,
+            # Playwright's sync API): asyncio.run refuses, so run ours in a thread of its own.
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                outcomes = pool.submit(asyncio.run, work).result()
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, KernelDied):
+            raise outcome
+    return outcomes
+
+
+def run_notebook(nb, limits=None, kept_whole=None):
+    """run_notebooks for one notebook; a dead kernel raises KernelDied."""
+    outcome, = run_notebooks([(nb, limits or Limits())], kept_whole)
+    if isinstance(outcome, KernelDied):
+        raise outcome
+    return outcome
+
+
+def _loop_running_here():
+    try:
+        asyncio.get_running_loop()
+        return True
+    except RuntimeError:
+        return False

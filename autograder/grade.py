@@ -1,156 +1,147 @@
-"""Grade notebooks against the reference, without a database: a pipeline of small named steps
+"""Grade one notebook against the reference solution, without a database. The steps, in order
+(STEPS), each a small function that fills in its part of a Grading:
 
-    read submission -> identify chapter -> restore test cells -> add collector -> execute
-    -> collect probe outputs -> judge them against the reference's -> score
+    read -> identify -> restore_tests -> run -> judge
 
-The reference solution runs once per chapter and grading run, with the same fresh seed as the
-submissions, in its own kernel; judging happens in this process, which runs no student code.
-Every failure of a step becomes an `error` result for that notebook alone.
+`run` executes the submission and the reference solution at the same time, each in its own
+sandboxed kernel, on a seed drawn for this submission alone; `judge` compares their probe
+outputs in this process, which runs no student code. A step that fails ends the grading of that
+notebook alone, with an `error` result that says why (SPEC §5).
 """
 import concurrent.futures
+import copy
 import ctypes
 import dataclasses
-import json
 import multiprocessing
 import pathlib
-import shutil
 import signal
 
 import nbformat
 
 from . import cells, layout, probes
-from .execute import KernelDied, run_notebook
-from .judging import load_judge
+from .execute import KernelDied, Limits, run_notebooks
+from .judging import load_judges
 from .restore import restore_test_cells
 from .score import score_parts
+
+__all__ = ["Limits", "grade_one", "grade_all", "STEPS"]
 
 
 class GradingError(Exception):
     pass
 
 
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    """What a run of student code is held to: time limits, and folders it must not see."""
-    cell_timeout: float = 60
-    notebook_timeout: float = 300
-    hide: tuple = ()
+@dataclasses.dataclass
+class Grading:
+    """One submission on its way through the steps."""
+    path: pathlib.Path
+    limits: Limits
+    seed: int
+    submission: nbformat.NotebookNode = None  # read
+    chapter: str = None                       # identify
+    source_path: pathlib.Path = None
+    source: nbformat.NotebookNode = None
+    restored: nbformat.NotebookNode = None    # restore_tests
+    executed: nbformat.NotebookNode = None    # run
+    stopped_early: str = None
+    reference: dict = None                    # run: {part: what the reference's probe returned}
+    parts: list = None                        # judge
 
 
-def read_submission(path):
-    try:
-        return nbformat.read(path, as_version=4)
-    except FileNotFoundError:
-        raise GradingError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise GradingError(f"{path} is a folder, not a notebook") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise GradingError(f"cannot read {path}: {err}") from None
-    except (json.JSONDecodeError, nbformat.reader.NotJSONError, KeyError, AttributeError, TypeError):
-        raise GradingError(f"{path} is not a Jupyter notebook (invalid JSON or notebook format)") from None
+def read(g):
+    g.submission = layout.read_submission(g.path)
 
 
-def identify(submission, path):
-    try:
-        return layout.identify(submission, path)
-    except layout.UnknownChapter as err:
-        raise GradingError(str(err)) from None
+def identify(g):
+    """The chapter and its source notebook, unless the caller knew them (a class's folders say)."""
+    if g.source_path is None:
+        _, g.source_path = layout.identify(g.submission, g.path)
+    g.chapter = g.source_path.parent.name
+    g.source = nbformat.read(g.source_path, as_version=4)
 
 
-def execute(nb, seed, limits):
-    nb = probes.add_collector(nb, seed)
-    try:
-        stopped_early = run_notebook(nb, limits.cell_timeout, limits.notebook_timeout, limits.hide)
-    except KernelDied as err:
-        raise GradingError(str(err)) from None
-    return nb, stopped_early
+def restore_tests(g):
+    """Every test cell as the source has it, hidden tests included (students may edit or delete them)."""
+    g.restored = restore_test_cells(g.submission, g.source)
 
 
-def judges(source):
-    """{part: judge} from the hidden-test blocks of the source notebook."""
-    found = {}
-    for cell in source.cells:
-        if cells.is_test(cell):
-            part, hidden = cells.grade_id(cell), cells.hidden_tests(cell)
-            if "def _probe(" not in hidden:
-                raise GradingError(f"test cell {part!r} of the source has no _probe in its hidden tests")
-            found[part] = load_judge(hidden, part)
-    return found
+def reference_limits(limits):
+    """The reference is ours, so the tight limits meant for submissions do not apply to it."""
+    return dataclasses.replace(limits, cell_timeout=max(limits.cell_timeout, 120),
+                               notebook_timeout=max(limits.notebook_timeout, 600))
 
 
-def reference_outputs(source_path, seed, limits=Limits()):
-    """{part: what the reference's probe returned} for this seed; a failure here is the course's bug."""
-    nb, stopped_early = execute(nbformat.read(source_path, as_version=4), seed, limits)
+def run(g):
+    """The submission and the reference, at once, each with the probe collector on the same seed."""
+    submission = probes.add_collector(g.restored, g.seed)
+    reference = probes.add_collector(copy.deepcopy(g.source), g.seed)
+    outcome, reference_outcome = run_notebooks([(submission, g.limits), (reference, reference_limits(g.limits))],
+                                               kept_whole=probes.MIME)
+    g.reference = reference_outputs(reference, reference_outcome, g.source_path)
+    if isinstance(outcome, KernelDied):
+        raise GradingError(str(outcome))
+    g.executed, g.stopped_early = submission, outcome
+
+
+def reference_outputs(executed, outcome, source_path):
+    """{part: what the reference's probe returned}; a failure here is the course's bug."""
     outputs = {}
-    for cell in nb.cells:
+    for cell in executed.cells:
         if not cells.is_test(cell):
             continue
-        part, outcome, record = cells.grade_id(cell), cell.metadata.get("autograder"), probes.collected(cell)
-        if outcome is None or outcome["status"] != "ok" or record is None or record[0] != "data":
-            why = stopped_early or (outcome and outcome.get("evalue")) or (record and record[1]) or "no record"
+        part, ran, record = cells.grade_id(cell), cell.metadata.get("autograder"), probes.collected(cell)
+        if isinstance(outcome, KernelDied) or ran is None or ran["status"] != "ok" or record is None or record[0] != "data":
+            why = outcome or (ran and ran.get("evalue")) or (record and record[1]) or "no record"
             raise GradingError(f"the reference solution {source_path.name} failed part {part!r} ({why}); "
                                "this is a bug in the course, please report it")
         outputs[part] = record[1]
     return outputs
 
 
-def grade_one(path, reference, seed, limits=Limits(), executed_to=None):
-    """The JSON contract's result for one notebook (SPEC §5). reference: {source path: its
-    reference outputs, or the GradingError that stopped them}. executed_to: where to keep the
-    executed notebook, if anywhere."""
-    result = {"notebook": str(path), "chapter": None, "status": "error", "score": 0.0,
-              "max_score": 0.0, "error": None, "parts": []}
+def judge(g):
+    g.parts = score_parts(g.executed, load_judges(g.source), g.reference, g.stopped_early)
+
+
+STEPS = (read, identify, restore_tests, run, judge)
+
+
+def perform(g, steps):
+    """Run steps on g in turn: None, or, when a step failed, the error result (SPEC §5) that says
+    why, which ends the grading of this notebook."""
     try:
-        submission = read_submission(path)
-        chapter, source_path = identify(submission, path)
-        result["chapter"] = chapter
-        source = nbformat.read(source_path, as_version=4)
-        want = reference[source_path]
-        if isinstance(want, GradingError):
-            raise want
-        nb, stopped_early = execute(restore_test_cells(submission, source), seed, limits)
-        parts = score_parts(nb, judges(source), want, stopped_early)
-        if executed_to:  # for the instructor (nbgrader's autograded/ folder), never for the student
-            pathlib.Path(executed_to).parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, executed_to)
-    except GradingError as err:
-        result["error"] = str(err)
-        _keep_ungraded(path, executed_to)
-        return result
+        for step in steps:
+            step(g)
+    except (GradingError, layout.SubmissionError) as err:
+        return error_result(g, str(err))
     except Exception as err:  # one bad notebook never stops the others (SPEC §5)
-        result["error"] = f"the autograder failed on this notebook: {type(err).__name__}: {err}"
-        _keep_ungraded(path, executed_to)
-        return result
-    result.update(status="graded", parts=parts, score=sum(p["score"] for p in parts),
-                  max_score=sum(p["max_score"] for p in parts))
-    return result
+        return error_result(g, f"the autograder failed on this notebook in its {step.__name__} step: "
+                               f"{type(err).__name__}: {err}")
+    return None
 
 
-def _keep_ungraded(path, executed_to):
-    """A notebook that could not be graded still goes where the instructor reviews them."""
-    if executed_to and pathlib.Path(path).is_file():
-        pathlib.Path(executed_to).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, executed_to)
+def error_result(g, why):
+    return {"notebook": str(g.path), "chapter": g.chapter, "status": "error", "score": 0.0,
+            "max_score": 0.0, "error": why, "parts": []}
 
 
-def sources_of(paths):
-    """The source notebooks the submissions belong to (unreadable ones are left to grade_one)."""
-    found = set()
-    for path in paths:
-        try:
-            found.add(identify(read_submission(path), path)[1])
-        except GradingError:
-            pass
-    return sorted(found)
+def graded_result(g):
+    return {"notebook": str(g.path), "chapter": g.chapter, "status": "graded",
+            "score": sum(p["score"] for p in g.parts), "max_score": sum(p["max_score"] for p in g.parts),
+            "error": None, "parts": g.parts}
 
 
-def _reference_or_error(source_path, seed, limits):
-    try:
-        return reference_outputs(source_path, seed, limits)
-    except GradingError as err:
-        return err
-    except Exception as err:
-        return GradingError(f"the reference solution {source_path.name} could not be run: {type(err).__name__}: {err}")
+def grade_one(path, limits=Limits(), seed=None, source_path=None, steps=STEPS):
+    """(the JSON contract's result for one notebook, the executed notebook or None). Each
+    submission is graded on a seed of its own, drawn here: a probe record made for one
+    submission (or by another student's notebook) is worth nothing to any other.
+    source_path: the submission's source notebook, when the caller has identified it."""
+    g = Grading(pathlib.Path(path), limits, seed or probes.fresh_seed(), source_path=source_path)
+    failed = perform(g, steps)
+    return (failed, None) if failed else (graded_result(g), g.executed)
+
+
+def _result_only(path, limits, seed):
+    return grade_one(path, limits, seed)[0]
 
 
 def _worker_init():
@@ -167,24 +158,11 @@ def pool(jobs):
     return concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init)
 
 
-def references(sources, seed, limits, executor=None):
-    """{source path: reference outputs or the GradingError that stopped them}. The reference is
-    ours, so the tight limits meant for submissions do not apply to it, only generous ones."""
-    limits = dataclasses.replace(limits, cell_timeout=max(limits.cell_timeout, 120),
-                                 notebook_timeout=max(limits.notebook_timeout, 600))
-    if executor is None:
-        return {s: _reference_or_error(s, seed, limits) for s in sources}
-    return dict(zip(sources, executor.map(_reference_or_error, sources, [seed] * len(sources),
-                                          [limits] * len(sources))))
-
-
 def grade_all(paths, jobs=1, limits=Limits(), seed=None):
-    """Results in the order of paths; up to `jobs` notebooks run at once, each in its own process."""
-    seed = seed or probes.fresh_seed()
+    """Results in the order of paths; up to `jobs` notebooks run at once, each in its own process.
+    seed: one seed for every notebook (to reproduce a grading); by default each draws its own."""
     if jobs <= 1 or len(paths) <= 1:
-        want = references(sources_of(paths), seed, limits)
-        return [grade_one(p, want, seed, limits) for p in paths]
+        return [_result_only(p, limits, seed) for p in paths]
     with pool(jobs) as executor:
-        want = references(sources_of(paths), seed, limits, executor)
-        futures = [executor.submit(grade_one, p, want, seed, limits) for p in paths]
+        futures = [executor.submit(_result_only, p, limits, seed) for p in paths]
         return [f.result() for f in futures]

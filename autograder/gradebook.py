@@ -6,25 +6,27 @@ sha256 of the file that was graded and the full result (parts and messages, for 
 submission's grades and its row are written in one transaction, by one process, so an
 interrupted run leaves each submission either fully recorded or not at all.
 """
+import contextlib
 import datetime
+import fcntl
 import json
 import os
 import pathlib
-import random
-import sys
-import time
 
 import nbformat
 import sqlalchemy
+from alembic.script import ScriptDirectory
+from nbgrader.api import Base as NbgraderTables
 from nbgrader.api import (Assignment, Comment, Grade, Gradebook, Notebook, Student, SubmittedAssignment,
                           SubmittedNotebook)
+from nbgrader.dbutil import ALEMBIC_DIR
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, ClearSolutions, ComputeChecksums,
                                     LockCells, SaveCells)
 
 from nbgrader.utils import parse_utc
 
 from . import cells
-from .release import preprocess
+from .config import preprocess
 
 _metadata = sqlalchemy.MetaData()
 RESULTS = sqlalchemy.Table(
@@ -40,6 +42,13 @@ RESULTS = sqlalchemy.Table(
 
 class GradebookError(RuntimeError):
     pass
+
+
+def has_password(url):
+    try:
+        return sqlalchemy.engine.make_url(url).password is not None
+    except Exception:
+        return ":" in url.split("@")[0].split("//")[-1] and "@" in url
 
 
 def default_url(course):
@@ -59,22 +68,51 @@ def _utc_now():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+@contextlib.contextmanager
+def _sqlite_file_lock(path):
+    """An exclusive lock for making a SQLite gradebook's tables. flock, which SQLite's own (fcntl)
+    locks ignore; an empty file is what SQLite takes for a new database."""
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def create_tables(url):
+    """nbgrader's tables and ours, made once even when two runs open a new gradebook at once (the
+    second waits for the first). A new database is stamped with the schema version nbgrader's
+    migrations expect, as nbgrader's Gradebook would stamp it (which runs `alembic` from PATH)."""
+    engine = sqlalchemy.create_engine(url, future=True)
+    try:
+        sqlite = engine.dialect.name == "sqlite"
+        with _sqlite_file_lock(engine.url.database if sqlite else None), engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATION_LOCK})
+            new = not sqlalchemy.inspect(conn).get_table_names()
+            NbgraderTables.metadata.create_all(conn)
+            _metadata.create_all(conn)
+            if new:
+                conn.execute(sqlalchemy.text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+                conn.execute(sqlalchemy.text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                             {"v": ScriptDirectory(ALEMBIC_DIR).get_current_head()})
+    finally:
+        engine.dispose()
+
+
+CREATION_LOCK = 0x5A2A  # the PostgreSQL advisory lock that makes a gradebook's tables once
+
+
 class ClassGradebook:
     def __init__(self, db_url):
-        # nbgrader runs `alembic` from PATH to check a SQLite gradebook's schema.
-        os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
         self.url = db_url
-        for attempt in range(5):
-            try:
-                self.gb = Gradebook(db_url)
-                _metadata.create_all(self.gb.engine)
-                return
-            except Exception as err:  # two runs creating a new gradebook at once race on its tables
-                if "already exists" in str(err) and attempt < 4:
-                    time.sleep(0.5 + random.random())
-                    continue
-                raise GradebookError(f"cannot open the gradebook {db_url}: {type(err).__name__}: "
-                                     f"{str(err).splitlines()[0] if str(err) else ''}") from None
+        try:
+            create_tables(db_url)
+            self.gb = Gradebook(db_url)
+        except Exception as err:
+            raise GradebookError(f"cannot open the gradebook {db_url}: {type(err).__name__}: "
+                                 f"{str(err).splitlines()[0] if str(err) else ''}") from None
 
     def close(self):
         self.gb.close()
@@ -89,7 +127,7 @@ class ClassGradebook:
         """Make (or update) the assignment's structure from its source, as nbgrader's release does;
         nothing to do when the gradebook already has the same graded cells and points."""
         nb = nbformat.read(source_path, as_version=4)
-        wanted = {cells.grade_id(c): cells.points(c) for c in nb.cells if cells.is_test(c)}
+        wanted = {cells.grade_id(c): cells.points(c) for c in nb.cells if cells.is_grade_cell(c)}
         known = self.gb.db.query(Notebook).join(Assignment).filter(
             Assignment.name == chapter, Notebook.name == source_path.stem).one_or_none()
         if known is not None and {c.name: c.max_score for c in known.grade_cells} == wanted:

@@ -6,11 +6,50 @@ to define its judge: `_judge(got, want)` raises AssertionError with a message fo
 for the same seed. Without a `_judge`, a part is judged by `same(got, want)`. The namespace holds
 `same`, so judges can call it with their own tolerances.
 """
+import contextlib
 import math
 import numbers
+import signal
+import threading
 
 import numpy
 import torch
+
+from . import cells
+
+JUDGE_SECONDS = 60  # per part; the slowest judges (Chapter 3's, which train) take a few seconds
+
+
+class JudgeTimeout(BaseException):  # not an Exception: a judge's own `except Exception` cannot swallow it
+    pass
+
+
+WALL_CLOCK_FACTOR = 3  # a judge that waits rather than computes is stopped after this many times its limit
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Raise JudgeTimeout in this thread after `seconds` of this process's CPU time, or three times
+    that of wall-clock time (SIGPROF and SIGALRM: the main thread only, which is where grading
+    runs, in the grader and in its worker processes). CPU time, so that a judge that trains a
+    network gets the same verdict on a busy machine as on an idle one."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise JudgeTimeout()
+
+    previous = {sig: signal.signal(sig, expired) for sig in (signal.SIGPROF, signal.SIGALRM)}
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds * WALL_CLOCK_FACTOR)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _short(x, limit=120):
@@ -68,20 +107,41 @@ def same(got, want, rtol=1e-6, atol=1e-9, label=""):
     raise TypeError(f"the reference returned a value judging cannot compare: {type(want).__name__}")
 
 
-def load_judge(hidden_source, part):
-    """The judge a hidden-test block defines, or same()."""
+def load_judge(hidden_source, part, helpers=""):
+    """The judge a hidden-test block defines, or same(). helpers: the hidden block of the
+    notebook's judge_helpers cell, loaded first, as the kernel ran it before the part."""
     namespace = {"__name__": f"hidden_tests_{part}", "same": same}
+    if helpers:
+        exec(compile(helpers, f"<hidden {cells.JUDGE_HELPERS}>", "exec"), namespace)
     exec(compile(hidden_source, f"<hidden tests of {part}>", "exec"), namespace)
     return namespace.get("_judge", same)
 
 
-def verdict(judge, got, want):
-    """(passed, message) for the student's outputs. One torch thread: several gradings run at
-    once, and a judge that trains a small network is many times slower fighting for cores."""
+def load_judges(source):
+    """{part: judge} from the hidden-test blocks of a source notebook."""
+    helpers = "".join(cells.hidden_tests(c) for c in source.cells if cells.is_judge_helpers(c))
+    found = {}
+    for cell in source.cells:
+        if cells.is_test(cell):
+            part, hidden = cells.grade_id(cell), cells.hidden_tests(cell)
+            if "def _probe(" not in hidden:
+                raise ValueError(f"test cell {part!r} of the source has no _probe in its hidden tests: "
+                                 "this is a bug in the course, please report it")
+            found[part] = load_judge(hidden, part, helpers)
+    return found
+
+
+def verdict(judge, got, want, seconds=JUDGE_SECONDS):
+    """(passed, message) for the student's outputs, within a time limit. One torch thread: several
+    gradings run at once, and a judge that trains a small network is many times slower fighting
+    for cores."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        judge(got, want)
+        with time_limit(seconds):
+            judge(got, want)
+    except JudgeTimeout:
+        return False, f"judging these outputs took longer than {seconds:g} s of computing: they are too large or too slow to check"
     except AssertionError as err:
         return False, str(err) or "the outputs differ from the reference's"
     except Exception as err:  # the student's outputs broke the judge: wrong types, shapes...

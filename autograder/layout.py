@@ -1,14 +1,25 @@
-"""Where things are in the course repository, and which chapter a notebook belongs to."""
+"""Where things are in the course repository, and which chapter a submitted notebook belongs to."""
+import json
 import pathlib
 import re
+
+import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
+# Where a clone of the project finds the data sets while it is developed and tested (CI sets
+# $COURSE_DATA_DIR to it); notebooks themselves look in $COURSE_DATA_DIR, else download.
+DEVELOPMENT_DATA = ROOT.parent / "shared" / "data"
 CHAPTER_ID = re.compile(r"^\d\d_[a-z_]+$")
+MAX_NOTEBOOK_BYTES = 50 * 2**20
 
 
-class UnknownChapter(ValueError):
+class SubmissionError(ValueError):
+    """A file that cannot be graded as it is: the message says why and what to do."""
+
+
+class UnknownChapter(SubmissionError):
     pass
 
 
@@ -33,6 +44,24 @@ def source_notebook(chapter, name):
 def released_path(source):
     """exercises/NN_slug/name.ipynb for solutions/NN_slug/name.ipynb."""
     return EXERCISES / source.parent.name / source.name
+
+
+def read_submission(path):
+    """The notebook at path, or SubmissionError saying what is wrong with the file."""
+    try:
+        size = pathlib.Path(path).stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise SubmissionError(f"{path} is {size / 2**20:.0f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB a "
+                                  "notebook may be: clear its outputs (Kernel > Restart and clear output) and submit it again")
+        return nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise SubmissionError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise SubmissionError(f"{path} is a folder, not a notebook") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SubmissionError(f"cannot read {path}: {err}") from None
+    except (json.JSONDecodeError, nbformat.reader.NotJSONError, KeyError, AttributeError, TypeError):
+        raise SubmissionError(f"{path} is not a Jupyter notebook (invalid JSON or notebook format)") from None
 
 
 def identify(nb, path):

@@ -8,19 +8,11 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMa
                                     ClearSolutions, ComputeChecksums, LockCells)
 
 from . import layout
-from .config import nbgrader_config
+from .config import preprocess
 
 
 def stamp_origin(nb, source):
     nb.metadata["course"] = {"chapter": source.parent.name, "notebook": source.stem}
-    return nb
-
-
-def preprocess(nb, steps, resources=None):
-    """Run nbgrader preprocessors, in order, with our configuration."""
-    config, resources = nbgrader_config(), resources or {}
-    for step in steps:
-        nb, resources = step(config=config).preprocess(nb, resources)
     return nb
 
 

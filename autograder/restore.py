@@ -1,7 +1,8 @@
 """Restore every test cell of a submission from the source notebook.
 
 Students can edit or delete test cells; what is graded is always the source's version, hidden
-tests included. A deleted test cell is re-inserted after the cell that precedes it in the source.
+tests included. A deleted test cell is re-inserted after the cell with a grade id that precedes it
+in the source (before the first such cell when none does: a judge_helpers cell runs first).
 """
 import copy
 
@@ -31,10 +32,14 @@ def restore_test_cells(submission, source):
                 target.clear()
                 target.update(restored)
             else:
-                position = nb.cells.index(previous) + 1 if previous is not None else len(nb.cells)
+                position = nb.cells.index(previous) + 1 if previous is not None else _first_identified(nb)
                 nb.cells.insert(position, restored)
                 by_id[gid] = restored
             previous = by_id[gid]
         elif gid in by_id:
             previous = by_id[gid]
     return nb
+
+
+def _first_identified(nb):
+    return next((i for i, cell in enumerate(nb.cells) if cells.grade_id(cell)), len(nb.cells))

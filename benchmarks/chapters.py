@@ -10,9 +10,10 @@ import time
 import nbformat
 import papermill
 
-from course.stamps import ROOT, chapter_notebooks
+from autograder.layout import DEVELOPMENT_DATA
+from course.stamps import chapter_notebooks
 
-os.environ.setdefault("COURSE_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+os.environ.setdefault("COURSE_DATA_DIR", str(DEVELOPMENT_DATA))
 
 
 def main():

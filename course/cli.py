@@ -24,8 +24,12 @@ def _sync(args):
 
 def _execute(args):
     chapters = args.chapters or [p.stem for p in stamps.chapter_notebooks()]
-    for chapter in chapters:
-        path = outputs.chapter_path(chapter)
+    try:
+        paths = [outputs.chapter_path(chapter) for chapter in chapters]
+    except outputs.UnknownChapter as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for path in paths:
         print(f"executing {path.relative_to(stamps.ROOT)} with its full parameters ...", flush=True)
         seconds = outputs.execute(path)
         print(f"stored the outputs of {path.name} ({seconds:.0f} s)")

@@ -12,7 +12,9 @@ import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from .stamps import ROOT, chapter_notebooks
+from autograder.layout import DEVELOPMENT_DATA
+
+from .stamps import chapter_notebooks
 
 
 def code_digest(nb):
@@ -49,20 +51,23 @@ def merge_streams(nb):
             cell.outputs = merged
 
 
+class UnknownChapter(ValueError):
+    pass
+
+
 def chapter_path(chapter):
     matches = [p for p in chapter_notebooks() if p.stem.startswith(chapter)]
     if len(matches) != 1:
-        raise SystemExit(f"error: no chapter notebook book/{chapter}*.ipynb (chapters: "
-                         f"{', '.join(p.stem for p in chapter_notebooks())})")
+        raise UnknownChapter(f"no chapter notebook book/{chapter}*.ipynb (chapters: "
+                             f"{', '.join(p.stem for p in chapter_notebooks())})")
     return matches[0]
 
 
 def execute(path):
     """Run a chapter top to bottom with its full parameters and store its outputs and widget state."""
     nb = nbformat.read(path, as_version=4)
-    shared_data = ROOT.parent / "shared" / "data"
-    if "COURSE_DATA_DIR" not in os.environ and shared_data.is_dir():
-        os.environ["COURSE_DATA_DIR"] = str(shared_data)
+    if "COURSE_DATA_DIR" not in os.environ and DEVELOPMENT_DATA.is_dir():
+        os.environ["COURSE_DATA_DIR"] = str(DEVELOPMENT_DATA)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="course-execute-") as workdir:
         km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(workdir, ".kernel"))

@@ -4,10 +4,20 @@ import pathlib
 
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from autograder import cells
+from autograder.layout import ROOT
 SETUP_CELL = (pathlib.Path(__file__).parent / "setup_cell.py").read_text().rstrip("\n")
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 SETUP_TAGS = ["setup", "hide-input"]  # the book shows the setup cell folded: it is the same everywhere
+# The last lines of every hidden-test block. Plain `nbgrader autograde` (without the class's
+# generated nbgrader_config.py) would run the block, call nothing in it, and award a part its
+# points as soon as its visible asserts pass; this fails the part instead, saying how to grade.
+# Our own pipeline never meets it: its kernels have no NBGRADER_EXECUTION in their environment,
+# and the grader loads judges under another __name__.
+NBGRADER_GUARD = """\
+if __name__ == "__main__" and __import__("os").environ.get("NBGRADER_EXECUTION") == "autograde":
+    raise RuntimeError("this course's hidden tests are judged by its own autograder, not by plain nbgrader: run "
+                       "`python -m autograder nbgrader-config` in the class folder (see the course's grading page)")"""
 
 
 def chapter_notebooks():
@@ -61,7 +71,22 @@ def problems(nb, path):
         found.append(f"{path}: needs exactly one markdown cell tagged 'colab-badge'")
     elif badges[0].source != badge(path):
         found.append(f"{path}: the Colab badge is not the one _config.yml gives")
+    unguarded = [cells.grade_id(c) for c in nb.cells if cells.is_grade_cell(c) and _guarded(c.source) != c.source]
+    if unguarded:
+        found.append(f"{path}: the hidden tests of {', '.join(unguarded)} do not end with the plain-nbgrader guard")
     return found
+
+
+def _guarded(source):
+    """A test cell's source with NBGRADER_GUARD as the last lines of its hidden block."""
+    end = f"### {cells.END_HIDDEN}"
+    if end not in source:
+        return source
+    before, after = source.rsplit(end, 1)
+    before = before.rstrip("\n")
+    if before.endswith(NBGRADER_GUARD):
+        before = before[:-len(NBGRADER_GUARD)].rstrip("\n")
+    return f"{before}\n{NBGRADER_GUARD}\n{end}{after}"
 
 
 def stamp(nb, path):
@@ -76,4 +101,7 @@ def stamp(nb, path):
     for cell in tagged(nb, "colab-badge"):
         if cell.source != badge(path):
             cell.source, changed = badge(path), True
+    for cell in nb.cells:
+        if cells.is_grade_cell(cell) and _guarded(cell.source) != cell.source:
+            cell.source, changed = _guarded(cell.source), True
     return changed

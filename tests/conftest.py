@@ -12,11 +12,11 @@ import threading
 
 import pytest
 
+from autograder.layout import DEVELOPMENT_DATA, ROOT  # noqa: F401 (the tests import ROOT from here)
 from course.stamps import chapter_notebooks  # noqa: F401 (the tests import it from here)
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-os.environ.setdefault("COURSE_DATA_DIR", str(ROOT.parent / "shared" / "data"))
+os.environ.setdefault("COURSE_DATA_DIR", str(DEVELOPMENT_DATA))
 
 
 def require(condition, why):
@@ -42,6 +42,13 @@ def serving(folder):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def printed_outputs(path):
+    """Everything a stored chapter printed, as one text."""
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
 def solution_notebooks():

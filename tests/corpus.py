@@ -74,6 +74,43 @@ for _source in _reference_cells():
 """
 
 
+# Everything one student could do to the others in a class run, knowing where the class lives:
+# the gradebook, the others' submissions and feedback, the neighbouring kernels, the database.
+ATTACK_CLASS = """
+import glob, json, os, pathlib, sqlite3
+course = pathlib.Path(%(gradebook)r).parent
+def attempt(what, action):
+    try:
+        action()
+        print("attack worked:", what)
+    except Exception as err:
+        print("attack failed:", what, type(err).__name__)
+def zero_the_gradebook():
+    db = sqlite3.connect(str(course / "gradebook.db"))
+    db.execute("UPDATE grade SET auto_score = 0")
+    db.commit()
+attempt("gradebook", zero_the_gradebook)
+for page in glob.glob(str(course / "feedback" / "*" / "*" / "*.html")):
+    attempt(page, lambda: pathlib.Path(page).write_text("<h1>0 points</h1>"))
+for other in glob.glob(str(course / "submitted" / "*" / "*" / "*.ipynb")):
+    attempt(other, lambda: pathlib.Path(other).write_text("{}"))
+def neighbours():
+    from ipykernel.connect import get_connection_file
+    from jupyter_client import BlockingKernelClient
+    own = os.path.realpath(get_connection_file())
+    others = {os.path.realpath(p) for p in glob.glob("/tmp/**/*.json", recursive=True)} - {own}
+    others = [p for p in others if "kernel" in os.path.basename(p)]
+    for path in others:
+        client = BlockingKernelClient(connection_file=path)
+        client.load_connection_file()
+        client.start_channels()
+        client.execute("raise SystemExit")
+    assert others, "no neighbour found"
+attempt("neighbours", neighbours)
+attempt("database sockets", lambda: os.listdir("/run/postgresql"))
+"""
+
+
 def answered(source=SOURCE, exercise=EXERCISE):
     """The released notebook with the reference answers written in, as a student would."""
     source, nb = nbformat.read(source, as_version=4), nbformat.read(exercise, as_version=4)
@@ -168,17 +205,9 @@ def submissions(gradebook_path="/nonexistent/gradebook.db"):
             cell.source = "pass"
     out["reads the reference solution from disk and history"] = (nb, "micrograd.ipynb", 0)
 
-    nb = _insert(answered(), _first_code_after_setup(answered()), f"""
-import sqlite3
-try:
-    db = sqlite3.connect({gradebook_path!r})
-    db.execute("UPDATE grade SET auto_score = 1000")
-    db.commit()
-except Exception as err:
-    print("could not tamper:", err)
-""")
+    nb = _insert(answered(), _first_code_after_setup(answered()), ATTACK_CLASS % {"gradebook": gradebook_path})
     nb = _answer(nb, "train", "def train(model, xs, ys, steps, lr):\n    return [0.0] * steps\n")
-    out["writes to the gradebook"] = (nb, "micrograd.ipynb", FULL - POINTS["train"])
+    out["attacks the class: gradebook, feedback, submissions, neighbours"] = (nb, "micrograd.ipynb", FULL - POINTS["train"])
 
     nb = _answer(answered(), "mlp", "import os\nos._exit(3)\n")
     out["kills its kernel"] = (nb, "micrograd.ipynb", 0)

@@ -9,6 +9,8 @@ from conftest import chapter_notebooks, solution_notebooks
 from course.stamps import colab_url
 from test_release import public_lines, secret_lines
 
+pytestmark = pytest.mark.slow
+
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 

@@ -11,6 +11,8 @@ import pytest
 from conftest import ROOT, chapter_notebooks, require, serving
 from course.stamps import colab_url
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = "/usr/bin/chromium"
 ASSETS = ROOT / "tests" / "browser"
 NODE_MODULES = ASSETS / "node_modules"
@@ -18,7 +20,7 @@ JSDELIVR_NPM = re.compile(r"^https://cdn\.jsdelivr\.net/npm/((?:@[^/@]+/)?[^/@]+
 WIDGET_DIST = NODE_MODULES / "@jupyter-widgets/html-manager/dist"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     require(os.path.exists(CHROMIUM), f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     if not NODE_MODULES.is_dir():
@@ -74,7 +76,7 @@ def visible_images(page, selector):
 
 
 @pytest.mark.parametrize("chapter", chapter_notebooks(), ids=lambda p: p.stem)
-def test_chapter_page_in_chromium(page, site, chapter, tmp_path):
+def test_chapter_page_in_chromium(page, site, chapter):
     page.goto(f"{site}/book/{chapter.stem}.html", wait_until="networkidle")
     # Math: MathJax replaced the TeX with its own elements.
     page.wait_for_function("document.querySelectorAll('article mjx-container').length >= 3", timeout=20000)
@@ -89,9 +91,10 @@ def test_chapter_page_in_chromium(page, site, chapter, tmp_path):
     handle.wait_for(timeout=20000)
     handle.scroll_into_view_if_needed()
     before = visible_images(page, ".widget-vbox img")
-    page.screenshot(path=str(tmp_path / "before.png"))
+    assert before, "the widget shows no figure"
     handle.focus()
     page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(500)
-    after = visible_images(page, ".widget-vbox img")
-    assert before and after and before != after, (before[:1], after[:1])
+    shown = """before => { const now = [...document.querySelectorAll('.widget-vbox img')]
+                     .filter(e => e.offsetParent !== null).map(e => e.src);
+                   return now.length > 0 && JSON.stringify(now) !== JSON.stringify(before); }"""
+    page.wait_for_function(shown, arg=before, timeout=10000)  # fails when the figure never changes

@@ -10,6 +10,8 @@ import pytest
 from conftest import ROOT, chapter_notebooks, serving, solution_notebooks
 from course.outputs import stale_reason
 
+pytestmark = pytest.mark.slow
+
 CHAPTERS = chapter_notebooks()
 
 

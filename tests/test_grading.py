@@ -11,6 +11,8 @@ from autograder import cells, layout
 import corpus
 from conftest import ROOT, solution_notebooks
 
+pytestmark = pytest.mark.slow
+
 MICROGRAD_SOURCE = ROOT / "solutions" / "01_micrograd" / "micrograd.ipynb"
 MICROGRAD_EXERCISE = ROOT / "exercises" / "01_micrograd" / "micrograd.ipynb"
 

@@ -1,39 +1,34 @@
 """exercises/ is generated from solutions/, deterministically, and gives nothing away."""
 import ast
 import re
-import subprocess
-import sys
+import shutil
 
 import nbformat
 import pytest
 
-from autograder import cells, judging, layout
-from autograder.release import released_notebook, render
-from conftest import ROOT, exercise_notebooks, solution_notebooks
+from autograder import cells, cli, judging, layout
+from course.stamps import NBGRADER_GUARD
+from conftest import exercise_notebooks, solution_notebooks
 
 
-def test_release_check_is_clean_from_any_directory(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "autograder", "release", "--check"],
-                            capture_output=True, text=True, cwd=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_release_check_is_clean_from_any_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["release", "--check"]) == 0, capsys.readouterr()
+    assert "exercises/ is up to date" in capsys.readouterr().out
 
 
-def test_release_check_names_a_stale_file(tmp_path):
-    target = exercise_notebooks()[0]
-    original = target.read_text()
-    try:
-        target.write_text(original.replace("NotImplementedError", "NotImplementedErr0r", 1))
-        result = subprocess.run([sys.executable, "-m", "autograder", "release", "--check"],
-                                capture_output=True, text=True, cwd=tmp_path)
-    finally:
-        target.write_text(original)
-    assert result.returncode == 1
-    assert str(target.relative_to(ROOT)) in result.stdout
-
-
-@pytest.mark.parametrize("source", solution_notebooks(), ids=lambda p: p.parent.name)
-def test_release_is_deterministic(source):
-    assert render(released_notebook(source)) == render(released_notebook(source))
+def test_release_check_names_a_stale_file_and_release_rewrites_it(tmp_path, monkeypatch, capsys):
+    copy = tmp_path / "exercises"
+    shutil.copytree(layout.EXERCISES, copy)
+    monkeypatch.setattr(layout, "EXERCISES", copy)  # the committed exercises stay untouched
+    target = layout.released_path(solution_notebooks()[0])
+    target.write_text(target.read_text().replace("NotImplementedError", "NotImplementedErr0r", 1))
+    assert cli.main(["release", "--check"]) == 1
+    out = capsys.readouterr()
+    assert f"stale: {target} differs from what release would write" in out.out
+    assert "NotImplementedErr0r" in target.read_text()  # --check writes nothing
+    assert cli.main(["release"]) == 0
+    assert "NotImplementedErr0r" not in target.read_text() and cli.main(["release", "--check"]) == 0
 
 
 def test_every_source_has_its_release_and_nothing_else_is_released():
@@ -101,10 +96,21 @@ def test_hidden_tests_are_probes_the_grader_can_judge(source):
         if not cells.is_test(cell):
             continue
         part, hidden = cells.grade_id(cell), cells.hidden_tests(cell)
-        tree = ast.parse(hidden)
+        assert hidden.rstrip("\n").endswith(NBGRADER_GUARD), f"{part}: run `python -m course sync`"
+        tree = ast.parse(hidden.replace(NBGRADER_GUARD, ""))
         allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
         loose = [type(node).__name__ for node in tree.body if not isinstance(node, allowed)]
         assert not loose, f"{part}: the hidden block runs statements at its top level: {loose}"
         probes = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_probe"]
         assert len(probes) == 1 and len(probes[0].args.args) == 1, f"{part}: define _probe(seed) once"
-        assert callable(judging.load_judge(hidden, part))
+        judging.load_judges(nbformat.read(source, as_version=4))  # loads here, as the grader loads it
+
+
+@pytest.mark.parametrize("source", solution_notebooks(), ids=lambda p: p.parent.name)
+def test_judge_helpers_only_define(source):
+    """A notebook's judge_helpers cell (solutions/README.md) holds only definitions, worth 0 points."""
+    for cell in nbformat.read(source, as_version=4).cells:
+        if cells.is_judge_helpers(cell):
+            tree = ast.parse(cells.hidden_tests(cell).replace(NBGRADER_GUARD, ""))
+            allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+            assert all(isinstance(node, allowed) for node in tree.body) and cells.points(cell) == 0
