@@ -4,7 +4,8 @@
 Besides nbgrader's tables there is one of ours, autograder_result: per submitted notebook, the
 sha256 of the file that was graded and the full result (parts and messages, for feedback). A
 submission's grades and its row are written in one transaction, by one process, so an
-interrupted run leaves each submission either fully recorded or not at all.
+interrupted run leaves each submission either fully recorded or not at all. Writers take the
+gradebook's writer lock first, so two runs at once never both add the same student.
 """
 import contextlib
 import datetime
@@ -102,6 +103,48 @@ def create_tables(url):
 
 
 CREATION_LOCK = 0x5A2A  # the PostgreSQL advisory lock that makes a gradebook's tables once
+WRITER_LOCK = 0x5A2B  # the PostgreSQL advisory lock held while a run writes
+
+
+class WriterLock:
+    """One writer at a time across processes, for a whole read-then-write (is this student known?
+    then add her): the database's own transactions do not make that atomic, since SQLite starts
+    writing only at the first INSERT and PostgreSQL's default isolation lets two transactions
+    both find no row. SQLite: flock on the database file, through a descriptor kept open until
+    close (closing one would drop SQLite's own fcntl locks). PostgreSQL: a session advisory lock
+    on a connection of its own. Other databases: no lock (one run at a time)."""
+
+    def __init__(self, url):
+        self._fd = self._connection = self._engine = None
+        engine_url = sqlalchemy.engine.make_url(url)
+        if engine_url.get_backend_name() == "sqlite" and engine_url.database not in (None, "", ":memory:"):
+            self._fd = os.open(engine_url.database, os.O_RDONLY)
+        elif engine_url.get_backend_name() == "postgresql":
+            self._engine = sqlalchemy.create_engine(url, future=True, poolclass=sqlalchemy.pool.NullPool)
+            self._connection = self._engine.connect()
+
+    @contextlib.contextmanager
+    def held(self):
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        elif self._connection is not None:
+            self._connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": WRITER_LOCK})
+            self._connection.commit()
+        try:
+            yield
+        finally:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            elif self._connection is not None:
+                self._connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": WRITER_LOCK})
+                self._connection.commit()
+
+    def close(self):
+        if self._fd is not None:
+            os.close(self._fd)
+        if self._connection is not None:
+            self._connection.close()
+            self._engine.dispose()
 
 
 class ClassGradebook:
@@ -110,12 +153,14 @@ class ClassGradebook:
         try:
             create_tables(db_url)
             self.gb = Gradebook(db_url)
+            self.writer = WriterLock(db_url)
         except Exception as err:
             raise GradebookError(f"cannot open the gradebook {db_url}: {type(err).__name__}: "
                                  f"{str(err).splitlines()[0] if str(err) else ''}") from None
 
     def close(self):
-        self.gb.close()
+        self.gb.close()  # first: SQLite's locks go with the writer lock's descriptor
+        self.writer.close()
 
     def __enter__(self):
         return self
@@ -128,6 +173,11 @@ class ClassGradebook:
         nothing to do when the gradebook already has the same graded cells and points."""
         nb = nbformat.read(source_path, as_version=4)
         wanted = {cells.grade_id(c): cells.points(c) for c in nb.cells if cells.is_grade_cell(c)}
+        with self.writer.held():
+            self._add_assignment(chapter, source_path, nb, wanted)
+
+    def _add_assignment(self, chapter, source_path, nb, wanted):
+        self.gb.db.rollback()  # what others wrote before the lock was ours
         known = self.gb.db.query(Notebook).join(Assignment).filter(
             Assignment.name == chapter, Notebook.name == source_path.stem).one_or_none()
         if known is not None and {c.name: c.max_score for c in known.grade_cells} == wanted:
@@ -180,6 +230,10 @@ class ClassGradebook:
     def record(self, submission, sha256, result):
         """Write one graded notebook: nbgrader's grades and our row, in one transaction."""
         db = self.gb.db
+        with self.writer.held():
+            self._record(db, submission, sha256, result)
+
+    def _record(self, db, submission, sha256, result):
         try:
             submitted = self._submission(submission.student, submission.chapter, submitted_at(submission.path))
             notebook = next(n for n in submitted.notebooks if n.name == submission.notebook)
