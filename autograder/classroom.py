@@ -1,16 +1,18 @@
 """Autograde a whole class into its gradebook: a pipeline of small named steps
 
     find collected submissions -> record the assignments -> skip what is graded and unchanged
-    -> grade in parallel (each on its own seed, against the reference run on that seed)
+    -> grade in parallel, each as a task that carries the submission's bytes and its source's
+       (on its own seed, against the reference run on that seed; on this machine's cores, or on a
+       Dask cluster's workers: cluster.py)
     -> record each result -> keep its executed notebook -> write its feedback -> export grades.csv
 
 Workers only grade; this process alone writes the gradebook, one submission per transaction, as
 results arrive. Interrupted (Ctrl-C, a killed process), a run loses at most the notebooks that
-were running; the next run grades exactly what is missing.
+were running; the next run grades exactly what is missing. Tasks are handed out a few at a time
+(twice the number of slots), so a class of any size is never all in memory at once.
 """
 import concurrent.futures
 import dataclasses
-import multiprocessing
 import pathlib
 import shutil
 import sys
@@ -20,10 +22,9 @@ import tqdm
 
 import nbformat
 
-from . import collect, export, feedback, layout, sandbox
+from . import cluster, collect, export, feedback, layout, sandbox, tasks
 from .execute import Limits
 from .gradebook import ClassGradebook
-from .grade import grade_one, pool
 
 
 class Interrupted(KeyboardInterrupt):
@@ -49,12 +50,6 @@ def _sources(submissions):
     return {key: source for key, source in found.items() if source}
 
 
-def _stop(executor):
-    executor.shutdown(wait=False, cancel_futures=True)
-    for worker in multiprocessing.active_children():  # the pool's workers; their kernels die with them
-        worker.kill()
-
-
 def keep_executed(course, submission, executed):
     """The instructor's copy of what ran (nbgrader's autograded/ folder), never shown to the
     student: the executed notebook, or the submitted file when it could not be run."""
@@ -66,9 +61,12 @@ def keep_executed(course, submission, executed):
         shutil.copyfile(submission.path, target)
 
 
-def autograde(course, db_url, jobs, force=False, limits=Limits(), progress=True, unsandboxed=False):
+def autograde(course, db_url, jobs=None, force=False, limits=Limits(), progress=True, unsandboxed=False,
+              scheduler=None, local_cluster=None):
+    """Grade what is new or changed. jobs: processes of this machine; or scheduler (a Dask
+    scheduler's address) or local_cluster (a LocalCluster of that many workers)."""
     started, summary = time.monotonic(), Summary()
-    if not sandbox.available() and not unsandboxed:
+    if not sandbox.available() and not unsandboxed and not scheduler:  # a cluster's workers say for themselves
         raise NoSandbox(f"the sandbox cannot run here ({sandbox.problems()[0]}), and a class's notebooks are not "
                         "graded without it: install bubblewrap, or pass --no-sandbox to run them with your permissions")
     course = pathlib.Path(course).resolve()
@@ -78,35 +76,50 @@ def autograde(course, db_url, jobs, force=False, limits=Limits(), progress=True,
         for (chapter, _), source in sorted(sources.items()):
             book.add_assignment(chapter, source)
         graded = book.graded()
-        hashes = {s.key: collect.sha256(s.path) for s in submissions if (s.chapter, s.notebook) in sources}
-        pending = [s for s in submissions if s.key in hashes and (force or graded.get(s.key) != hashes[s.key])]
-        summary.unchanged = len(hashes) - len(pending)
+        known = [s for s in submissions if (s.chapter, s.notebook) in sources]
+        pending = [s for s in known if force or graded.get(s.key) != collect.sha256(s.path)]
+        summary.unchanged = len(known) - len(pending)
+        runner = cluster.runner(jobs, scheduler, local_cluster, sandboxed=not unsandboxed)
+        expected = tasks.expected_environment(not unsandboxed)
         bar = None
-        executor = pool(jobs)
         try:
             bar = tqdm.tqdm(total=len(pending), unit="notebook", file=sys.stderr,
                             disable=not progress or not pending, dynamic_ncols=True)
-            futures = {executor.submit(grade_one, s.path, limits, None, sources[(s.chapter, s.notebook)]): s
-                       for s in pending}
-            for future in concurrent.futures.as_completed(futures):
-                submission = futures[future]
-                result, executed = future.result()
-                result["notebook"] = str(submission.path.relative_to(course))
-                book.record(submission, hashes[submission.key], result)
-                keep_executed(course, submission, executed)
-                feedback.write(course, submission.student, submission.chapter, submission.notebook, result)
-                summary.graded += 1
-                summary.errors += result["status"] != "graded"
-                bar.set_postfix_str(f"{submission.student} {result['score']:g}/{result['max_score']:g}", refresh=False)
-                bar.update(1)
+            waiting, running = iter(pending), {}
+            while True:
+                while len(running) < 2 * runner.slots() and (submission := next(waiting, None)):
+                    task = tasks.make_task(submission, str(submission.path.relative_to(course)),
+                                           sources[(submission.chapter, submission.notebook)], limits,
+                                           not unsandboxed, expected)
+                    running[runner.submit(task)] = (submission, task.sha256)
+                if not running:
+                    break
+                done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    submission, sha256 = running.pop(future)
+                    try:
+                        result, executed = future.result()
+                    except runner.lost as err:  # not recorded: the next run grades it again
+                        summary.problems.append(f"{submission.path.relative_to(course)}: not graded: "
+                                                f"{type(err).__name__}: {err}")
+                        bar.update(1)
+                        continue
+                    book.record(submission, sha256, result)
+                    keep_executed(course, submission, executed and nbformat.reads(executed, as_version=4))
+                    feedback.write(course, submission.student, submission.chapter, submission.notebook, result)
+                    summary.graded += 1
+                    summary.errors += result["status"] != "graded"
+                    bar.set_postfix_str(f"{submission.student} {result['score']:g}/{result['max_score']:g}",
+                                        refresh=False)
+                    bar.update(1)
         except KeyboardInterrupt:
             if bar is not None:
                 bar.close()
-            _stop(executor)
+            runner.stop()
             raise Interrupted(f"interrupted: {summary.graded} notebooks graded and saved in this run; "
                               "run autograde again to grade the rest") from None
         bar.close()
-        executor.shutdown(wait=True)
+        runner.close()
         (course / "grades.csv").write_text(export.grades_csv(book))
     summary.seconds = time.monotonic() - started
     return summary

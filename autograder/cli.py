@@ -10,7 +10,7 @@ import os
 import pathlib
 import sys
 
-from . import classroom, collect, gradebook, layout, sandbox
+from . import classroom, cluster, collect, gradebook, layout, sandbox
 from .execute import Limits
 from .grade import grade_all
 from .release import release
@@ -82,9 +82,13 @@ def _autograde(args):
         _warn_about_the_sandbox()
     try:
         course, db = _course_and_db(args)
-        summary = classroom.autograde(course, db, args.jobs, force=args.force, unsandboxed=args.no_sandbox,
-                                      limits=Limits(args.cell_timeout, args.timeout), progress=not args.quiet)
-    except (gradebook.GradebookError, UsageError, classroom.NoSandbox) as err:
+        if args.jobs and (args.scheduler or args.cluster):
+            raise UsageError("--jobs is for this machine's cores; on a cluster, each worker's --nthreads says how "
+                             "many notebooks it grades at once")
+        summary = classroom.autograde(course, db, args.jobs or os.cpu_count() or 1, force=args.force,
+                                      unsandboxed=args.no_sandbox, limits=Limits(args.cell_timeout, args.timeout),
+                                      progress=not args.quiet, scheduler=args.scheduler, local_cluster=args.cluster)
+    except (gradebook.GradebookError, UsageError, classroom.NoSandbox, cluster.ClusterError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except classroom.Interrupted as err:
@@ -213,7 +217,13 @@ def parser():
     _class_folder(a)
     _gradebook(a)
     _limits(a)
-    _jobs(a, cores, f"notebooks graded at once (default: the number of cores, {cores})")
+    _jobs(a, None, f"notebooks graded at once on this machine (default: the number of cores, {cores})")
+    where = a.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on the workers of the Dask scheduler at ADDRESS (tcp://HOST:PORT, or tls://); "
+                            "this machine only writes the gradebook (see the book's grading page)")
+    where.add_argument("--cluster", type=_positive(int), metavar="N",
+                       help="start a Dask LocalCluster of N workers on this machine and grade there")
     a.add_argument("--force", action="store_true", help="regrade submissions already graded and unchanged")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
     a.add_argument("--no-sandbox", action="store_true",
