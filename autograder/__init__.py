@@ -16,8 +16,9 @@ The modules, in the order a submitted notebook passes through them:
     grade       the steps above, for one notebook (STEPS), and for several at once
     report      what `grade` prints: tables, or the JSON document
 
-For a class: collect (submissions into submitted/) -> classroom (autograde, in parallel) ->
-gradebook (nbgrader's database, and our results table) -> feedback (HTML pages), export (CSV).
+For a class: collect (submissions into submitted/) -> classroom (autograde: each submission a
+tasks.Task, graded by a cluster.py runner, this machine's processes or a Dask cluster's workers)
+-> gradebook (nbgrader's database, and our results table) -> feedback (HTML pages), export (CSV).
 Beside them: release (exercises/ from solutions/), config (nbgrader configured for the course),
 cells (reading nbgrader's cell metadata), cli (the commands).
 """

@@ -152,9 +152,12 @@ class ClassGradebook:
         self.url = db_url
         try:
             create_tables(db_url)
-            self.gb = Gradebook(db_url)
             self.writer = WriterLock(db_url)
+            with self.writer.held():  # nbgrader's Gradebook adds the course's row when it is missing
+                self.gb = Gradebook(db_url)
         except Exception as err:
+            if getattr(self, "writer", None) is not None:
+                self.writer.close()
             raise GradebookError(f"cannot open the gradebook {db_url}: {type(err).__name__}: "
                                  f"{str(err).splitlines()[0] if str(err) else ''}") from None
 

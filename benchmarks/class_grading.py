@@ -1,15 +1,22 @@
-"""Grade a class of submissions three ways and print the times:
+"""Grade a class of submissions several ways and print the times:
 
     python -m autograder autograde --jobs 2
     python -m autograder autograde --jobs 1
+    python -m autograder autograde --scheduler ADDRESS   (a Dask scheduler and two workers of one
+                                                          thread each, started here on 127.0.0.1)
     nbgrader autograde                     (nbgrader 0.9's own, one notebook at a time)
 
 The class: N students (default 40) of one chapter (default 01_micrograd), a mix of answered,
-blank and partly answered notebooks, the same files for all three. Each run starts from an empty
-gradebook. Usage: python benchmarks/class_grading.py [--students 40] [--chapter 01_micrograd]
+blank and partly answered notebooks, the same files for every way. Each run starts from an empty
+gradebook. The cluster's time does not include starting it (printed apart); its overhead per
+notebook is its time less --jobs 2's, over N.
+
+    python benchmarks/class_grading.py [--students 40] [--chapter 01_micrograd] [--ways jobs2 cluster]
 """
 import argparse
+import json
 import os
+import signal
 import pathlib
 import shutil
 import subprocess
@@ -52,13 +59,49 @@ def timed(command, cwd, env=None):
     return seconds
 
 
-def ours(workdir, chapter, notebooks, jobs):
-    course = workdir / f"ours-jobs{jobs}"
+def class_folder(course, chapter, notebooks):
     for student, nb in notebooks.items():
         target = course / "submitted" / student / chapter / f"{layout.source_notebooks(chapter)[0].stem}.ipynb"
         target.parent.mkdir(parents=True)
         nbformat.write(nb, target)
+    return course
+
+
+def ours(workdir, chapter, notebooks, jobs):
+    course = class_folder(workdir / f"ours-jobs{jobs}", chapter, notebooks)
     return timed([sys.executable, "-m", "autograder", "autograde", "--jobs", str(jobs), "--quiet"], course)
+
+
+def start_dask(workdir, workers):
+    """A scheduler and `workers` one-thread workers on 127.0.0.1: (address, processes, seconds to start)."""
+    import distributed
+    started = time.monotonic()
+    scheduler_file = workdir / "scheduler.json"
+    new = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    processes = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                   "--no-dashboard", "--scheduler-file", str(scheduler_file)], **new)]
+    while not scheduler_file.exists():
+        time.sleep(0.1)
+    address = json.loads(scheduler_file.read_text())["address"]
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    processes += [subprocess.Popen([str(BIN / "dask"), "worker", address, "--nthreads", "1", "--no-dashboard"],
+                                   env=env, **new) for _ in range(workers)]
+    with distributed.Client(address, timeout=60) as client:
+        client.wait_for_workers(workers, timeout=120)
+    return address, processes, time.monotonic() - started
+
+
+def on_dask(workdir, chapter, notebooks, workers=2):
+    course = class_folder(workdir / "ours-dask", chapter, notebooks)
+    address, processes, startup = start_dask(workdir, workers)
+    try:
+        seconds = timed([sys.executable, "-m", "autograder", "autograde", "--scheduler", address, "--quiet"], course)
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    print(f"  (the cluster took {startup:.1f} s to start: a scheduler and {workers} workers)")
+    return seconds
 
 
 def nbgrader_config_file(path):
@@ -90,22 +133,33 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--students", type=int, default=40)
     p.add_argument("--chapter", default="01_micrograd", choices=layout.chapters())
+    p.add_argument("--ways", nargs="+", choices=list(WAYS), default=list(WAYS))
     args = p.parse_args()
     source_path, notebooks = class_notebooks(args.chapter, args.students)
+    print(f"{args.students} submissions of {args.chapter}, on {os.cpu_count()} cores:", flush=True)
+    times = {}
     with tempfile.TemporaryDirectory(prefix="class-benchmark-") as scratch:
         workdir = pathlib.Path(scratch)
-        times = {
-            "autograde --jobs 2": ours(workdir, args.chapter, notebooks, 2),
-            "autograde --jobs 1": ours(workdir, args.chapter, notebooks, 1),
-            "nbgrader autograde": plain_nbgrader(workdir, args.chapter, source_path, notebooks),
-        }
-    print(f"{args.students} submissions of {args.chapter}, on {os.cpu_count()} cores:")
+        for way in args.ways:
+            name, run = WAYS[way]
+            times[name] = run(workdir, args.chapter, source_path, notebooks)
+            print(f"  {name:<34} {times[name]:7.1f} s   {times[name] / args.students:5.2f} s per notebook", flush=True)
+    base = times.get("autograde --jobs 2")
     for name, seconds in times.items():
-        print(f"  {name:<20} {seconds:7.1f} s   {seconds / args.students:5.2f} s per notebook")
-    base = times["autograde --jobs 2"]
-    print(f"  autograde --jobs 1 / --jobs 2 = {times['autograde --jobs 1'] / base:.2f}")
-    print(f"  nbgrader autograde / autograde --jobs 2 = {times['nbgrader autograde'] / base:.2f}")
-    print(f"  nbgrader autograde / autograde --jobs 1 = {times['nbgrader autograde'] / times['autograde --jobs 1']:.2f}")
+        if base and name != "autograde --jobs 2":
+            print(f"  {name} / autograde --jobs 2 = {seconds / base:.2f}")
+    cluster = times.get(WAYS["cluster"][0])
+    if base and cluster:
+        print(f"  the scheduler's overhead: {(cluster - base) / args.students:+.2f} s per notebook "
+              f"({cluster:.1f} s on 2 Dask workers against {base:.1f} s with --jobs 2)")
+
+
+WAYS = {
+    "jobs2": ("autograde --jobs 2", lambda w, c, s, n: ours(w, c, n, 2)),
+    "jobs1": ("autograde --jobs 1", lambda w, c, s, n: ours(w, c, n, 1)),
+    "cluster": ("autograde --scheduler (2 workers)", lambda w, c, s, n: on_dask(w, c, n)),
+    "nbgrader": ("nbgrader autograde", lambda w, c, s, n: plain_nbgrader(w, c, s, n)),
+}
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 gradebook at the same moment (two `autograde` runs started at once, say) all succeed, and each
 submission ends with exactly one set of grades."""
 import multiprocessing
+import time
 
+import nbgrader.api
 import pytest
 import sqlalchemy
 
@@ -21,10 +23,25 @@ def _submission(folder, student):
     return Submission(student, CHAPTER, NOTEBOOK, path)
 
 
+def _slow_to_add(*tables):
+    """Make a new row of each table take a moment to build: between a writer's "is it there?"
+    and its INSERT, so that the others, unless made to wait, ask the same question meanwhile."""
+    for table in tables:
+        build = table.__init__
+
+        def slowly(self, *args, build=build, **kwargs):
+            time.sleep(0.2)
+            build(self, *args, **kwargs)
+        table.__init__ = slowly
+
+
 def _write_the_class(url, folder, barrier, failures):
-    """One writer: make the assignment, then record every student, all writers in step, so that
-    each one looks for a student the others are about to add."""
+    """One writer: open the new gradebook, make the assignment, then record every student, all
+    writers in step, so that each one looks for a row (the course, a student) the others are
+    about to add."""
+    _slow_to_add(nbgrader.api.Course, nbgrader.api.Student)  # in this child process only
     try:
+        barrier.wait()
         with ClassGradebook(url) as book:
             barrier.wait()
             book.add_assignment(CHAPTER, layout.source_notebook(CHAPTER, NOTEBOOK))
