@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 
-from . import tasks
+from . import sandbox, tasks
 from .grade import pool
 
 SCHEDULER_SECONDS = 30  # to reach the scheduler, and for its first worker to join
@@ -59,6 +59,11 @@ class DaskCluster:
     def __init__(self, address=None, workers=None, sandboxed=True):
         import dask
         import distributed
+        self.expected = tasks.expected_environment(sandboxed)
+        missing = [name for name in sandbox.DATA_FILES if name not in self.expected["data files"]]
+        if missing:  # without them here, there is nothing to hold the workers' copies to
+            raise ClusterError(f"this machine lacks the course's {' and '.join(missing)}, against which the workers' "
+                               f"copies are checked: put {'them' if len(missing) > 1 else 'it'} in $COURSE_DATA_DIR")
         self.lost = (distributed.KilledWorker, tasks.WorkerNotReady)
         self.cluster = None
         try:
@@ -80,7 +85,6 @@ class DaskCluster:
             raise ClusterError(f"no worker joined the Dask scheduler at {address} within {SCHEDULER_SECONDS} s: "
                                "start them with `dask worker ADDRESS --nthreads 1`") from None
         self.executor = self.client.get_executor(pure=False)
-        self.expected = tasks.expected_environment(sandboxed)
         self.check_workers()
 
     def check_workers(self):

@@ -183,3 +183,16 @@ def test_a_task_carries_no_path_of_the_class_or_the_solutions(tmp_path):
     carried = pickle.dumps(task)
     assert str(course).encode() not in carried and str(ROOT).encode() not in carried
     assert task.submission == submission.path.read_bytes() and task.source == source.read_bytes()
+
+
+def test_the_coordinator_needs_the_data_files_to_check_the_workers(tmp_path):
+    course = small_class(tmp_path, 1)
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    run = subprocess.run([sys.executable, "-m", "autograder", "autograde", "--scheduler", "tcp://127.0.0.1:9"],
+                         cwd=course, capture_output=True, text=True,
+                         env={**os.environ, "COURSE_DATA_DIR": str(empty), "XDG_CACHE_HOME": str(empty)})
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines()[-1] == (
+        "error: this machine lacks the course's names.txt and tinyshakespeare.txt, against which the workers' "
+        "copies are checked: put them in $COURSE_DATA_DIR")
