@@ -50,6 +50,14 @@ def _sources(submissions):
     return {key: source for key, source in found.items() if source}
 
 
+def record_one(course, book, submission, sha256, result, executed):
+    """A result, as it arrives: its grades in the gradebook (one transaction), the executed
+    notebook for the instructor, the feedback page for the student."""
+    book.record(submission, sha256, result)
+    keep_executed(course, submission, executed and nbformat.reads(executed, as_version=4))
+    feedback.write(course, submission.student, submission.chapter, submission.notebook, result)
+
+
 def keep_executed(course, submission, executed):
     """The instructor's copy of what ran (nbgrader's autograded/ folder), never shown to the
     student: the executed notebook, or the submitted file when it could not be run."""
@@ -81,10 +89,9 @@ def autograde(course, db_url, jobs=None, force=False, limits=Limits(), progress=
         summary.unchanged = len(known) - len(pending)
         runner = cluster.runner(jobs, scheduler, local_cluster, sandboxed=not unsandboxed)
         expected = tasks.expected_environment(not unsandboxed)
-        bar = None
+        bar = tqdm.tqdm(total=len(pending), unit="notebook", file=sys.stderr, disable=not progress or not pending,
+                        dynamic_ncols=True)
         try:
-            bar = tqdm.tqdm(total=len(pending), unit="notebook", file=sys.stderr,
-                            disable=not progress or not pending, dynamic_ncols=True)
             waiting, running = iter(pending), {}
             while True:
                 while len(running) < 2 * runner.slots() and (submission := next(waiting, None)):
@@ -102,24 +109,21 @@ def autograde(course, db_url, jobs=None, force=False, limits=Limits(), progress=
                     except runner.lost as err:  # not recorded: the next run grades it again
                         summary.problems.append(f"{submission.path.relative_to(course)}: not graded: "
                                                 f"{type(err).__name__}: {err}")
-                        bar.update(1)
-                        continue
-                    book.record(submission, sha256, result)
-                    keep_executed(course, submission, executed and nbformat.reads(executed, as_version=4))
-                    feedback.write(course, submission.student, submission.chapter, submission.notebook, result)
-                    summary.graded += 1
-                    summary.errors += result["status"] != "graded"
-                    bar.set_postfix_str(f"{submission.student} {result['score']:g}/{result['max_score']:g}",
-                                        refresh=False)
+                    else:
+                        record_one(course, book, submission, sha256, result, executed)
+                        summary.graded += 1
+                        summary.errors += result["status"] != "graded"
+                        bar.set_postfix_str(f"{submission.student} {result['score']:g}/{result['max_score']:g}",
+                                            refresh=False)
                     bar.update(1)
         except KeyboardInterrupt:
-            if bar is not None:
-                bar.close()
+            bar.close()
             runner.stop()
             raise Interrupted(f"interrupted: {summary.graded} notebooks graded and saved in this run; "
                               "run autograde again to grade the rest") from None
-        bar.close()
-        runner.close()
+        finally:
+            bar.close()
+            runner.close()
         (course / "grades.csv").write_text(export.grades_csv(book))
     summary.seconds = time.monotonic() - started
     return summary

@@ -35,7 +35,7 @@ class LocalPool:
     lost = ()  # exceptions that mean "not graded, try again next run"
 
     def __init__(self, jobs):
-        self.jobs, self.executor = jobs, pool(jobs)
+        self.jobs, self.executor, self.stopped = jobs, pool(jobs), False
 
     def slots(self):
         return self.jobs
@@ -45,12 +45,14 @@ class LocalPool:
 
     def stop(self):
         """Now: what runs is killed (its kernels die with it), what waits is dropped."""
+        self.stopped = True
         self.executor.shutdown(wait=False, cancel_futures=True)
         for worker in multiprocessing.active_children():
             worker.kill()
 
     def close(self):
-        self.executor.shutdown(wait=True)
+        if not self.stopped:
+            self.executor.shutdown(wait=True)
 
 
 class DaskCluster:
@@ -108,9 +110,12 @@ class DaskCluster:
         self.close()
 
     def close(self):
+        """Idempotent: what waits is dropped; what runs on a LocalCluster dies with its workers (on
+        another scheduler's workers it runs to its end, unheard)."""
         try:
-            self.executor.shutdown(wait=False)
-            self.client.close()
+            if self.client.status != "closed":
+                self.executor.shutdown(wait=False)
+                self.client.close()
         finally:
             self._close_cluster()
 
