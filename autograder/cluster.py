@@ -18,6 +18,8 @@ import signal
 import threading
 import time
 
+import psutil
+
 from . import sandbox, tasks
 from .grade import pool
 
@@ -44,11 +46,24 @@ class LocalPool:
         return self.executor.submit(tasks.grade_task, task)
 
     def stop(self):
-        """Now: what runs is killed (its kernels die with it), what waits is dropped."""
+        """Now: what runs is killed, with everything it started, and what waits is dropped. Not
+        only the workers: a sandbox caught starting (bwrap, before it has set --die-with-parent)
+        would outlive its worker. The workers are suspended first, so that none starts one more."""
         self.stopped = True
         self.executor.shutdown(wait=False, cancel_futures=True)
-        for worker in multiprocessing.active_children():
-            worker.kill()
+        workers = [psutil.Process(w.pid) for w in multiprocessing.active_children() if w.pid]
+        everything = list(workers)
+        for worker in workers:
+            try:
+                worker.suspend()  # first: a stopped worker starts nothing more
+                everything += worker.children(recursive=True)
+            except psutil.NoSuchProcess:
+                pass
+        for process in everything:
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
 
     def close(self):
         if not self.stopped:
