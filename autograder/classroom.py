@@ -117,7 +117,6 @@ def autograde(course, db_url, jobs=None, force=False, limits=Limits(), progress=
                                             refresh=False)
                     bar.update(1)
         except KeyboardInterrupt:
-            bar.close()
             runner.stop()
             raise Interrupted(f"interrupted: {summary.graded} notebooks graded and saved in this run; "
                               "run autograde again to grade the rest") from None

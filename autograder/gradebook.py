@@ -69,28 +69,13 @@ def _utc_now():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
-@contextlib.contextmanager
-def _sqlite_file_lock(path):
-    """An exclusive lock for making a SQLite gradebook's tables. flock, which SQLite's own (fcntl)
-    locks ignore; an empty file is what SQLite takes for a new database."""
-    if not path or path == ":memory:":
-        yield
-        return
-    with open(path, "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        yield
-
-
 def create_tables(url):
     """nbgrader's tables and ours, made once even when two runs open a new gradebook at once (the
-    second waits for the first). A new database is stamped with the schema version nbgrader's
+    caller holds the writer lock, so the second waits for the first). A new database is stamped with the schema version nbgrader's
     migrations expect, as nbgrader's Gradebook would stamp it (which runs `alembic` from PATH)."""
     engine = sqlalchemy.create_engine(url, future=True)
     try:
-        sqlite = engine.dialect.name == "sqlite"
-        with _sqlite_file_lock(engine.url.database if sqlite else None), engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATION_LOCK})
+        with engine.begin() as conn:
             new = not sqlalchemy.inspect(conn).get_table_names()
             NbgraderTables.metadata.create_all(conn)
             _metadata.create_all(conn)
@@ -102,7 +87,6 @@ def create_tables(url):
         engine.dispose()
 
 
-CREATION_LOCK = 0x5A2A  # the PostgreSQL advisory lock that makes a gradebook's tables once
 WRITER_LOCK = 0x5A2B  # the PostgreSQL advisory lock held while a run writes
 
 
@@ -110,15 +94,16 @@ class WriterLock:
     """One writer at a time across processes, for a whole read-then-write (is this student known?
     then add her): the database's own transactions do not make that atomic, since SQLite starts
     writing only at the first INSERT and PostgreSQL's default isolation lets two transactions
-    both find no row. SQLite: flock on the database file, through a descriptor kept open until
-    close (closing one would drop SQLite's own fcntl locks). PostgreSQL: a session advisory lock
+    both find no row. SQLite: flock on the database file (made empty if missing, which SQLite
+    takes for a new database), through a descriptor kept open until close (closing one would
+    drop SQLite's own fcntl locks). PostgreSQL: a session advisory lock
     on a connection of its own. Other databases: no lock (one run at a time)."""
 
     def __init__(self, url):
         self._fd = self._connection = self._engine = None
         engine_url = sqlalchemy.engine.make_url(url)
         if engine_url.get_backend_name() == "sqlite" and engine_url.database not in (None, "", ":memory:"):
-            self._fd = os.open(engine_url.database, os.O_RDONLY)
+            self._fd = os.open(engine_url.database, os.O_RDONLY | os.O_CREAT, 0o666)
         elif engine_url.get_backend_name() == "postgresql":
             self._engine = sqlalchemy.create_engine(url, future=True, poolclass=sqlalchemy.pool.NullPool)
             self._connection = self._engine.connect()
@@ -151,9 +136,9 @@ class ClassGradebook:
     def __init__(self, db_url):
         self.url = db_url
         try:
-            create_tables(db_url)
             self.writer = WriterLock(db_url)
             with self.writer.held():  # nbgrader's Gradebook adds the course's row when it is missing
+                create_tables(db_url)
                 self.gb = Gradebook(db_url)
         except Exception as err:
             if getattr(self, "writer", None) is not None:
