@@ -90,6 +90,7 @@ def zero_the_gradebook():
     db.execute("UPDATE grade SET auto_score = 0")
     db.commit()
 attempt("gradebook", zero_the_gradebook)
+attempt("the class folder", lambda: os.listdir(course))  # an empty glob below would prove nothing alone
 for page in glob.glob(str(course / "feedback" / "*" / "*" / "*.html")):
     attempt(page, lambda: pathlib.Path(page).write_text("<h1>0 points</h1>"))
 for other in glob.glob(str(course / "submitted" / "*" / "*" / "*.ipynb")):
@@ -108,6 +109,10 @@ def neighbours():
     assert others, "no neighbour found"
 attempt("neighbours", neighbours)
 attempt("database sockets", lambda: os.listdir("/run/postgresql"))
+def reach_the_database():
+    import socket
+    socket.socket(socket.AF_UNIX).connect(%(database_socket)r)
+attempt("the class's database server", reach_the_database)
 """
 
 
@@ -142,8 +147,9 @@ def _first_code_after_setup(nb):
     return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code") + 1
 
 
-def submissions(gradebook_path="/nonexistent/gradebook.db"):
-    """{name: (notebook, file name, expected score)}."""
+def submissions(gradebook_path="/nonexistent/gradebook.db", database_socket="/run/postgresql/.s.PGSQL.5432"):
+    """{name: (notebook, file name, expected score)}. The attacker of the class is told where the class's
+    SQLite gradebook and its PostgreSQL server's socket are."""
     out = {}
     out["honest"] = (answered(), "micrograd.ipynb", FULL)
     out["blank"] = (blank(), "micrograd.ipynb", 0)
@@ -205,7 +211,7 @@ def submissions(gradebook_path="/nonexistent/gradebook.db"):
             cell.source = "pass"
     out["reads the reference solution from disk and history"] = (nb, "micrograd.ipynb", 0)
 
-    nb = _insert(answered(), _first_code_after_setup(answered()), ATTACK_CLASS % {"gradebook": gradebook_path})
+    nb = _insert(answered(), _first_code_after_setup(answered()), ATTACK_CLASS % {"gradebook": gradebook_path, "database_socket": database_socket})
     nb = _answer(nb, "train", "def train(model, xs, ys, steps, lr):\n    return [0.0] * steps\n")
     out["attacks the class: gradebook, feedback, submissions, neighbours"] = (nb, "micrograd.ipynb", FULL - POINTS["train"])
 

@@ -1,6 +1,8 @@
 """Chapter 8 (the tokenizer): what notebooks may import, no network in tests, and the numbers the
 chapter must print from its full run."""
 import ast
+import math
+import re
 import sys
 
 import nbformat
@@ -73,3 +75,18 @@ def test_tokenizer_chapter_prints_its_results():
         assert line in text, f"the stored outputs of 08_tokenizer lack {line!r}"
     assert "characters" in text and "bits per character" in text and "BPE, 512 ids" in text
     assert "GPT-4's tokenizer:" in text or "cl100k_base:" in text
+
+
+def test_tokenizer_chapter_prose_matches_its_printed_shares():
+    """The prose's share of the multilingual page in the first tokenizer's text and the conversion of the
+    character model's bits to nats are the ones the outputs print, and the nats are not called Chapter 7's."""
+    nb = nbformat.read(CHAPTER, as_version=4)
+    text = stored_text(nb)
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    share = re.search(r"our page, \d+ copies of [\d,]+ bytes, is ([\d.]+)% of them", text)
+    assert share, "the stored outputs lack the page's share of the first tokenizer's bytes"
+    assert float(share.group(1)) < 5 and "Our page is under 5% of the bytes" in prose
+    result = re.search(r"characters ([\d.]+), BPE [\d.]+ bits per character \(the character model's ([\d.]+) nats", text)
+    assert result, "the stored outputs lack the character model's loss in nats"
+    assert abs(float(result.group(1)) * math.log(2) - float(result.group(2))) < 1e-3
+    assert "Chapter 7's loss in nats" not in text

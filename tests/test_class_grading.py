@@ -205,6 +205,45 @@ def test_a_class_in_postgresql(postgres, tmp_path):
     assert {k: float(r["score"]) for k, r in theirs.items()} == {k: float(r["score"]) for k, r in ours.items()}
 
 
+ATTACKER = "attacks the class: gradebook, feedback, submissions, neighbours"
+
+
+@pytest.mark.parametrize("backend, jobs", [("sqlite", 1), ("postgresql", 1), ("postgresql", 2)])
+def test_an_attacker_changes_nobody_elses_grade(postgres, tmp_path, backend, jobs):
+    """The class attacker, told where the gradebook, the class folder and the database server are, graded
+    between honest, wrong and blank classmates: every other student gets exactly the grade, the feedback
+    and the kept submission they would have had. (The class of 40 covers SQLite with --jobs 2.)"""
+    course = tmp_path / "class"
+    course.mkdir()
+    db = ["--db", postgres.new_database()] if backend == "postgresql" else []
+    everyone = corpus.submissions(str(course / "gradebook.db"), str(postgres.socket / ".s.PGSQL.5432"))
+    chosen = ["honest", ATTACKER, "one part wrong", "blank", "noisy, extra cells, reordered"]
+    source = tmp_path / "submissions"
+    expected = {}
+    for i, name in enumerate(chosen):  # graded in this order with --jobs 1: the attacker has classmates before and after
+        nb, filename, score = everyone[name]
+        (source / f"s{i + 1}").mkdir(parents=True)
+        nbformat.write(nb, source / f"s{i + 1}" / filename)
+        expected[f"s{i + 1}"] = score
+    autograder("collect", source, cwd=course)
+    submitted = {p: p.read_bytes() for p in (course / "submitted").glob("*/*/*.ipynb")}
+    run = autograder("autograde", *db, "--jobs", jobs, "--quiet", cwd=course)
+    assert f"graded {len(chosen)} notebooks (0 could not be graded)" in run.stdout, run.stdout[-2000:]
+    assert {p: p.read_bytes() for p in (course / "submitted").glob("*/*/*.ipynb")} == submitted
+    rows = grades((course / "grades.csv").read_text())
+    assert {student: float(row["score"]) for (student, _), row in rows.items()} == expected
+    for (student, chapter), row in rows.items():
+        page = next((course / "feedback" / student / chapter).glob("*.html")).read_text()
+        assert f"{float(row['score']):g} / {float(row['max_score']):g}" in page, (student, page[:500])
+    if backend == "postgresql":  # what the database itself holds, read by nbgrader
+        theirs = nbgrader_export(course, db[1])
+        assert {k: float(r["score"]) for k, r in theirs.items()} == {k: float(r["score"]) for k, r in rows.items()}
+    executed = nbformat.read(next((course / "autograded" / "s2" / "01_micrograd").glob("*.ipynb")), as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "attack worked" not in printed and "attack failed: the class's database server" in printed, printed[:2000]
+    assert printed.count("attack failed") >= 5 and "attack failed: the class folder" in printed, printed[:2000]
+
+
 def submitted_rows(course):
     db = sqlite3.connect(course / "gradebook.db")
     try:
