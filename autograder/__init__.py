@@ -9,7 +9,8 @@ The modules, in the order a submitted notebook passes through them:
     layout      where the course's files are; read a submitted file, tell its chapter
     restore     put back every test cell from the source (hidden tests included)
     probes      the collector added to each test cell, and decoding what it sends as plain data
-    execute     run a notebook in a fresh kernel, within time and output limits
+    execute     run a notebook in a fresh kernel, within time and output limits, talked to by a
+                process of its own (a kernel that crashes it costs only its own notebook)
     sandbox     the bubblewrap sandbox that kernel runs in (an allowlist of files, no network)
     judging     compare the probe outputs with the reference's, in the grading process
     score       a part's points from its executed test cell and its verdict

@@ -108,7 +108,7 @@ def autograde(course, db_url, jobs=None, force=False, limits=Limits(), progress=
                         result, executed = future.result()
                     except runner.lost as err:  # not recorded: the next run grades it again
                         summary.problems.append(f"{submission.path.relative_to(course)}: not graded: "
-                                                f"{type(err).__name__}: {err}")
+                                                f"{type(err).__name__}: {err} (run autograde again to grade it)")
                     else:
                         record_one(course, book, submission, sha256, result, executed)
                         summary.graded += 1

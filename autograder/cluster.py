@@ -10,6 +10,7 @@ tasks of a worker that died (allowed-failures: 1 on the LocalCluster, the schedu
 setting elsewhere); a task lost twice comes back as KilledWorker and is reported, not recorded.
 """
 import concurrent.futures
+import concurrent.futures.process
 import logging
 import multiprocessing
 import os
@@ -34,7 +35,9 @@ class ClusterError(RuntimeError):
 class LocalPool:
     """`--jobs N`: N processes of this machine."""
 
-    lost = ()  # exceptions that mean "not graded, try again next run"
+    # A worker that died (the OOM killer, say) breaks the whole pool: the tasks it held fail with
+    # BrokenProcessPool, are reported "not graded, try again next run", and a new pool takes the rest.
+    lost = (concurrent.futures.process.BrokenProcessPool,)
 
     def __init__(self, jobs):
         self.jobs, self.executor, self.stopped = jobs, pool(jobs), False
@@ -43,7 +46,12 @@ class LocalPool:
         return self.jobs
 
     def submit(self, task):
-        return self.executor.submit(tasks.grade_task, task)
+        try:
+            return self.executor.submit(tasks.grade_task, task)
+        except concurrent.futures.process.BrokenProcessPool:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = pool(self.jobs)
+            return self.executor.submit(tasks.grade_task, task)
 
     def stop(self):
         """Now: what runs is killed, with everything it started, and what waits is dropped. Not

@@ -1,5 +1,10 @@
 """Run a notebook in a fresh sandboxed kernel, within time and output limits.
 
+The grading process does not talk to the kernel itself: a talker (`python -m autograder.execute
+ROOT`, a process of its own per kernel) runs the notebook and writes the executed cells back, so
+that a kernel able to crash the process it talks to (libzmq aborts on some malformed traffic)
+costs only its own notebook, reported as a dead kernel.
+
 After the run, every executed cell carries metadata.autograder = {"status": "ok" | "error",
 "ename", "evalue"} taken from the kernel's execute reply, which is what scoring reads.
 
@@ -8,17 +13,23 @@ notebook displays: no message over MAX_MESSAGE_BYTES is received (ZeroMQ drops i
 RECEIVE_QUEUE messages wait at once, a cell keeps MAX_OUTPUT_CHARS of output and a notebook
 MAX_NOTEBOOK_OUTPUT_CHARS, widget messages are ignored, and only the last grading record of a cell
 is kept. The bound is about (RECEIVE_QUEUE + 1) x MAX_MESSAGE_BYTES, decoded: some 200 MB per
-kernel (benchmarks/output_flood.py prints the peak).
+kernel, in its talker (benchmarks/output_flood.py prints the peak).
 """
 import asyncio
-import concurrent.futures
 import contextlib
+import ctypes
 import dataclasses
 import functools
 import json
 import os
+import resource
+import signal
 import subprocess
+import sys
 import tempfile
+import time
+
+import nbformat
 
 import zmq
 import zmq.asyncio
@@ -146,11 +157,11 @@ def _record(cell, execute_reply=None, **_):
                                                       evalue=str(content.get("evalue", ""))[:2000])
 
 
-def _kernel_manager(root):
+def _kernel_manager(root, sandboxed):
     """The sandboxed kernel's manager, or, where bwrap cannot run, a plain kernel's."""
     run = sandbox.Run(root)
     os.makedirs(run.work, mode=0o700)
-    if not sandbox.available():
+    if not sandboxed:
         os.makedirs(run.ipc, mode=0o700)
         os.makedirs(os.path.dirname(run.connection_file), mode=0o700)
         km = SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(run.ipc, "kernel"),
@@ -170,8 +181,8 @@ def _kernel_manager(root):
     return km, run, cgroup
 
 
-async def _run(nb, limits, root, kept_whole):
-    km, run, cgroup = _kernel_manager(root)
+async def _run(nb, limits, root, kept_whole, sandboxed):
+    km, run, cgroup = _kernel_manager(root, sandboxed)
     client = BoundedClient(
         nb, km=km, timeout=limits.cell_timeout, interrupt_on_timeout=True, allow_errors=True, store_widget_state=False,
         startup_timeout=KERNEL_START_SECONDS,
@@ -211,32 +222,110 @@ async def _run(nb, limits, root, kept_whole):
     return stopped[0] if stopped else None
 
 
-async def _run_all(runs, roots, kept_whole):
-    return await asyncio.gather(*(_run(nb, limits, root, kept_whole) for (nb, limits), root in zip(runs, roots)),
-                                return_exceptions=True)
+TALKER_SPARE_SECONDS = 60  # beyond the kernel's start and the notebook's limit, before its talker is killed
+talker_peaks_mb = []  # each talker's peak memory, as it reported it (benchmarks/output_flood.py prints them)
+
+
+def _talk(root):
+    """The talker: run the notebook that root/talk.json describes and write what came of it to
+    root/talked.json. It runs in a process of its own (`python -m autograder.execute ROOT`), so
+    that a kernel that crashes the process talking to it (libzmq aborts on some malformed
+    traffic, e.g. a multipart message cut in the middle) costs only its own notebook."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the grader, which then kills us
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the grader
+    with open(os.path.join(root, "talk.json")) as f:
+        talk = json.load(f)
+    if os.getppid() != talk["grader"]:  # it died before we asked to die with it
+        return
+    nb = nbformat.from_dict(talk["notebook"])
+    try:
+        outcome = {"stopped": asyncio.run(_run(nb, Limits(**talk["limits"]), root, talk["kept_whole"],
+                                               talk["sandboxed"]))}
+    except KernelDied as err:
+        outcome = {"died": str(err)}
+    except Exception as err:
+        outcome = {"failed": f"{type(err).__name__}: {err}"}
+    outcome["notebook"] = nb
+    outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with open(os.path.join(root, "talked.part"), "w") as f:
+        json.dump(outcome, f)
+    os.rename(os.path.join(root, "talked.part"), os.path.join(root, "talked.json"))
+
+
+def _start_talker(nb, limits, root, kept_whole, sandboxed):
+    with open(os.path.join(root, "talk.json"), "w") as f:
+        json.dump({"notebook": nb, "limits": dataclasses.asdict(limits), "kept_whole": kept_whole,
+                   "sandboxed": sandboxed, "grader": os.getpid()}, f)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
+    with open(os.path.join(root, "talker.err"), "wb") as err:
+        return subprocess.Popen([sys.executable, "-m", "autograder.execute", root], env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err)
+
+
+def _talker_outcome(nb, talker, root, deadline):
+    """What the talker wrote (the executed cells go into nb, in place), or the KernelDied that
+    says how it ended without writing it."""
+    try:
+        code = talker.wait(timeout=max(deadline - time.monotonic(), 0.1))
+    except subprocess.TimeoutExpired:
+        talker.kill()
+        talker.wait()
+        return KernelDied("the notebook's run did not end within its limits (the process talking to its kernel was "
+                          "stopped)")
+    try:
+        with open(os.path.join(root, "talked.json")) as f:
+            talked = json.load(f)
+    except (OSError, ValueError):
+        with open(os.path.join(root, "talker.err"), "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - 2000))
+            last = (f.read().decode("utf-8", "replace").strip().splitlines() or [""])[-1][:200]
+        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        return KernelDied(f"the kernel crashed the grading process that talked to it ({how}"
+                          f"{': ' + last if last else ''})")
+    if "failed" in talked:
+        raise RuntimeError(talked["failed"])
+    nb.clear()
+    nb.update(nbformat.from_dict(talked["notebook"]))
+    talker_peaks_mb.append(talked["peak_rss_mb"])
+    return KernelDied(talked["died"]) if "died" in talked else talked["stopped"]
+
+
+def _cleanup(root):
+    """What a killed talker left: its kernel's pids cgroup (the kernel itself died with it)."""
+    for folder in sandbox.pids_cgroup_folders(sandbox.Run(root)):
+        if folder.exists():
+            sandbox.remove_cgroup(folder)
 
 
 def run_notebooks(runs, kept_whole=None):
-    """Execute each (nb, limits) of runs in place, all at once, each in a kernel of its own.
+    """Execute each (nb, limits) of runs in place, all at once, each in a kernel of its own,
+    each kernel talked to by a process of its own (see _talk).
     Returns one outcome per run: None, a note when the notebook limit stopped it early (the cells
     not reached have no metadata.autograder), or the KernelDied that ended it. A cell over its
     own limit is interrupted and recorded as an error; the cells after it still run.
     kept_whole: the MIME type of the records a cell sends for grading, which the output limits
     do not cut (the last one of a cell is kept)."""
+    sandboxed = sandbox.available()
     with contextlib.ExitStack() as stack:
         roots = [os.path.realpath(stack.enter_context(tempfile.TemporaryDirectory(prefix="run-", dir=sandbox.runs_folder())))
                  for _ in runs]
-        work = _run_all(runs, roots, kept_whole)
-        if not _loop_running_here():
-            outcomes = asyncio.run(work)
-        else:
-            # Called from code that already runs an event loop in this thread (a Jupyter notebook,
-            # Playwright's sync API): asyncio.run refuses, so run ours in a thread of its own.
-            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-                outcomes = pool.submit(asyncio.run, work).result()
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException) and not isinstance(outcome, KernelDied):
-            raise outcome
+        started = time.monotonic()
+        talkers = []
+        try:
+            for (nb, limits), root in zip(runs, roots):
+                talkers.append(_start_talker(nb, limits, root, kept_whole, sandboxed))
+            outcomes = [_talker_outcome(nb, talker, root,
+                                        started + KERNEL_START_SECONDS + limits.notebook_timeout + TALKER_SPARE_SECONDS)
+                        for (nb, limits), talker, root in zip(runs, talkers, roots)]
+        finally:
+            for talker in talkers:
+                if talker.poll() is None:
+                    talker.kill()
+                    talker.wait()
+            for root in roots:
+                _cleanup(root)
     return outcomes
 
 
@@ -248,9 +337,5 @@ def run_notebook(nb, limits=None, kept_whole=None):
     return outcome
 
 
-def _loop_running_here():
-    try:
-        asyncio.get_running_loop()
-        return True
-    except RuntimeError:
-        return False
+if __name__ == "__main__":
+    _talk(sys.argv[1])

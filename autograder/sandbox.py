@@ -170,18 +170,26 @@ def prepare(run):
         f.write(f"student:x:{GID}:\n")
 
 
+CGROUP_HIERARCHIES = (pathlib.Path("/sys/fs/cgroup/pids"), pathlib.Path("/sys/fs/cgroup"))  # v1, v2
+
+
+def pids_cgroup_folders(run):
+    """Where run's pids cgroup is made, in each hierarchy."""
+    name = "autograder-" + os.path.basename(run.root)
+    v1, v2 = CGROUP_HIERARCHIES
+    return [v1 / "autograder" / name, v2 / name]
+
+
 def pids_cgroup(run):
     """For a grader running as root (the kernel does not apply RLIMIT_NPROC to root's processes,
     and the sandbox's uid maps to root): a pids cgroup of its own, or None where none can be made."""
     if os.geteuid() != 0:
         return None
-    name = "autograder-" + os.path.basename(run.root)
-    v1, v2 = pathlib.Path("/sys/fs/cgroup/pids"), pathlib.Path("/sys/fs/cgroup")
-    for hierarchy, folder in [(v1, v1 / "autograder" / name), (v2, v2 / name)]:
+    for hierarchy, folder in zip(CGROUP_HIERARCHIES, pids_cgroup_folders(run)):
         try:
             if not (hierarchy / "cgroup.procs").exists():
                 continue
-            if hierarchy == v2 and "pids" not in (v2 / "cgroup.subtree_control").read_text().split():
+            if hierarchy == CGROUP_HIERARCHIES[1] and "pids" not in (hierarchy / "cgroup.subtree_control").read_text().split():
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "pids.max").write_text(str(CGROUP_PIDS))

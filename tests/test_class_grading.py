@@ -4,6 +4,7 @@ import csv
 import io
 import os
 import pathlib
+import re
 import shutil
 import signal
 import sqlite3
@@ -306,3 +307,32 @@ def test_two_runs_at_once_leave_one_consistent_gradebook(tmp_path):
     assert submitted_rows(course) == (6, 6, (6 * 6, 6 * 6))
     rows = grades((course / "grades.csv").read_text())
     assert sorted(float(r["score"]) for r in rows.values()) == [0.0] * 3 + [float(corpus.FULL)] * 3
+
+
+def test_a_dead_worker_costs_only_the_notebooks_it_held(tmp_path):
+    """A worker of --jobs killed mid-run (the OOM killer, say) breaks its process pool: the
+    notebooks the pool held are reported not graded, a new pool grades the rest, and the next
+    run grades what was lost."""
+    course = small_class(tmp_path, 8)
+    first = subprocess.Popen([sys.executable, "-m", "autograder", "autograde", "--jobs", "2", "--quiet"], cwd=course,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while submitted_rows(course)[0] < 1 and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.2)
+    workers = [p for p in psutil.Process(first.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    assert len(workers) == 2 and first.poll() is None, first.communicate()
+    below = workers[0].children(recursive=True)  # its talkers, sandboxes and kernels
+    workers[0].kill()
+    gone, alive = psutil.wait_procs(below, timeout=30)
+    assert not alive, [p.cmdline() for p in alive]  # they died with it
+    out, err = first.communicate(timeout=600)
+    lost = err.count("not graded: BrokenProcessPool")
+    graded = int(re.search(r"graded (\d+) notebooks", out).group(1))
+    assert first.returncode == 1 and 1 <= lost <= 4 and graded + lost == 8, (out, err)
+    assert "run autograde again to grade it" in err
+    assert submitted_rows(course)[0] == graded >= 2  # the pool after the break graded too
+    second = autograder("autograde", "--jobs", "2", "--quiet", cwd=course)
+    assert f"graded {lost} notebooks" in second.stdout
+    assert submitted_rows(course) == (8, 8, (8 * 6, 8 * 6))
+    rows = grades((course / "grades.csv").read_text())
+    assert sorted(float(r["score"]) for r in rows.values()) == [0.0] * 4 + [float(corpus.FULL)] * 4

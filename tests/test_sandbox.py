@@ -3,19 +3,23 @@ exact outcome an attack gets. The sandbox is bubblewrap, built from an allowlist
 autograder/sandbox.py); these attacks all worked against the earlier hand-made namespaces."""
 import asyncio
 import concurrent.futures
+import contextlib
 import ctypes
 import json
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import tempfile
+import time
 
 import nbformat
+import psutil
 import pytest
 
 from autograder import sandbox
-from autograder.execute import KernelDied, Limits, run_notebook
+from autograder.execute import KernelDied, Limits, run_notebook, run_notebooks
 from conftest import ROOT, require, serving
 
 pytestmark = pytest.mark.slow
@@ -313,3 +317,44 @@ for thing in gc.get_objects():
     finally:
         listener.close()
         shutil.rmtree(host)
+
+
+def talkers_here():
+    """{the marker its notebook prints: the talker process} for this process's talkers."""
+    found = {}
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error, OSError, ValueError, IndexError):
+            if "autograder.execute" in child.cmdline():
+                talk = json.loads((pathlib.Path(child.cmdline()[-1]) / "talk.json").read_text())
+                found[talk["notebook"]["cells"][0]["source"]] = child
+    return found
+
+
+def test_a_crashed_talker_costs_only_its_own_notebook():
+    """libzmq aborts the process on some malformed traffic from a peer, which a kernel controls:
+    the process that talks to a kernel is its own, so its crash (SIGABRT here, as libzmq's
+    assertions give) ends that notebook as "kernel died", and the notebook beside it runs on."""
+    require(sandbox.available(), "bubblewrap cannot make its namespaces here")
+
+    def notebook(first):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(first), nbformat.v4.new_code_cell("print('done')")])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        return nb
+
+    victim, neighbour = notebook("import time; time.sleep(20)  # victim"), notebook("import time; time.sleep(5)")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(run_notebooks, [(victim, Limits(30, 90)), (neighbour, Limits(30, 90))])
+        deadline = time.monotonic() + 60
+        while "import time; time.sleep(20)  # victim" not in (talkers := talkers_here()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        talker = talkers["import time; time.sleep(20)  # victim"]
+        with contextlib.suppress(psutil.Error):
+            while not any("bwrap" in p.name() for p in talker.children(recursive=True)):  # its kernel is starting
+                time.sleep(0.2)
+        below = talker.children(recursive=True)
+        talker.send_signal(signal.SIGABRT)
+        outcome, neighbour_outcome = running.result(timeout=120)
+    assert isinstance(outcome, KernelDied) and "crashed the grading process that talked to it (signal SIGABRT" in str(outcome)
+    assert neighbour_outcome is None and printed(neighbour.cells[1]) == "done\n"
+    gone, alive = psutil.wait_procs(below, timeout=30)
+    assert not alive, [p.cmdline() for p in alive]  # its sandbox and kernel died with it
