@@ -257,11 +257,13 @@ def _start_talker(nb, limits, root, kept_whole, sandboxed):
     with open(os.path.join(root, "talk.json"), "w") as f:
         json.dump({"notebook": nb, "limits": dataclasses.asdict(limits), "kept_whole": kept_whole,
                    "sandboxed": sandboxed, "grader": os.getpid()}, f)
+    # Started where this autograder package lies (-m looks there first): whatever the caller's
+    # folder holds, the talker is this same code.
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
     with open(os.path.join(root, "talker.err"), "wb") as err:
-        return subprocess.Popen([sys.executable, "-m", "autograder.execute", root], env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err)
+        return subprocess.Popen([sys.executable, "-m", "autograder.execute", root], cwd=here, env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
 
 
 def _talker_outcome(nb, talker, root, deadline):
