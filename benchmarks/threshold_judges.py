@@ -171,6 +171,29 @@ def failure_rate(judge, want_probe, got_probe, seeds):
 WAVENET_CHAPTER_RECIPE = {"n_embd": 10, "n_hidden": 68, "batch_size": 32, "steps": 3000, "lr": 0.1}
 
 
+def calibrated_first_losses(hidden, answers, draws):
+    """Chapter 3's init_params_calibrated: how far the first loss lands from ln 27 over many sizes and
+    seeds drawn as the hidden tests draw them, measured by the judge's own example builder and loss (no
+    training, which the judge's other condition covers): the figures behind the part's tolerance."""
+    space = {"__name__": "hidden", "same": judging.same}
+    exec(hidden, space)
+    names = (pathlib.Path(os.environ["COURSE_DATA_DIR"]) / "names.txt").read_text().splitlines()
+    import random
+    random.Random(42).shuffle(names)  # the probe's order
+    examples = {bs: tuple(t[:50000] for t in space["_build"](names[:10000], bs)) for bs in range(2, 6)}
+    for label, ns in answers:
+        rng, gaps = random.Random(0), []
+        for _ in range(draws):
+            e, bs, h, s = rng.randint(2, 24), rng.randint(2, 5), rng.randint(50, 400), rng.randrange(10 ** 6)
+            ps = ns["init_params_calibrated"](27, e, bs, h, torch.Generator().manual_seed(s))
+            gaps.append(space["_loss"]([p.detach() for p in ps], *examples[bs]) - math.log(27))
+        gaps.sort()
+        print(f"  init_params_calibrated: {label}: the first loss minus ln 27 over {draws} random sizes and seeds: "
+              f"{gaps[0]:+.4f} to {gaps[-1]:+.4f} (mean {statistics.mean(gaps):+.4f}, 99.9% below "
+              f"{gaps[int(0.999 * draws) - 1]:+.4f}); beyond 0.05: {sum(abs(g) > 0.05 for g in gaps)}, "
+              f"beyond 0.1: {sum(abs(g) > 0.1 for g in gaps)}", flush=True)
+
+
 def wavenet_config_losses(hidden, want_probe, seeds, recipe_seeds):
     """Chapter 6's my_config: the dev loss that the grader's own training reaches, per seed, for the reference
     and for the chapter's recipe (the figures the exercise quotes). The judge's code runs unchanged except
@@ -196,6 +219,8 @@ def wavenet_config_losses(hidden, want_probe, seeds, recipe_seeds):
             ("the reference", len(seeds), lambda seed: record(want_probe, seed)),
             ("the chapter's recipe", recipe_seeds,
              lambda seed: {**record(want_probe, seed), **recipe, "lr(step) for every step": [recipe_lr] * recipe["steps"]})]:
+        if not n_seeds:
+            continue
         losses, start = [], time.perf_counter()
         for seed in list(seeds)[:n_seeds]:
             losses.append(dev_loss(make(seed)))
@@ -209,7 +234,7 @@ def wavenet_config_losses(hidden, want_probe, seeds, recipe_seeds):
 THRESHOLD_PARTS = {
     "01_micrograd": ["mlp"],                                    # the spread of the initial weights
     "02_bigram": ["train_neural_bigram", "train_neural_trigram"],  # a loss within 0.01 of a target; below the bigram's
-    "03_mlp": ["init_params", "suggest_lr", "init_params_calibrated", "my_config"],
+    "03_mlp": ["init_params", "suggest_lr", "init_params_calibrated", "my_config"],  # init_params_calibrated: within 0.1 of ln 27
     "04_batchnorm": ["init_output_layer", "Linear"],            # a first loss within 0.05 of ln V; weight statistics
     "06_wavenet": ["embedding", "my_config"],                   # embedding statistics; a dev loss below 2.2
     "07_gpt": ["initial_loss"],                                 # a first loss within 0.05 of ln 65
@@ -228,6 +253,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=200)
     parser.add_argument("--triples", type=int, default=20, help="seed triples for Chapter 3's my_config")
     parser.add_argument("--recipe-seeds", type=int, default=10, help="seeds for Chapter 6's recipe under my_config's judge")
+    parser.add_argument("--draws", type=int, default=3000, help="sizes and seeds for Chapter 3's init_params_calibrated first loss")
     parser.add_argument("--chapters", nargs="*", default=list(THRESHOLD_PARTS))
     parser.add_argument("--parts", nargs="*", help="only these grade ids")
     args = parser.parse_args()
@@ -264,6 +290,9 @@ def main():
             if (chapter, part) == ("06_wavenet", "my_config"):
                 wavenet_config_losses(cells.hidden_tests(cell), ref["_probe"], seeds, args.recipe_seeds)
                 continue
+            if (chapter, part) == ("03_mlp", "init_params_calibrated") and args.draws:
+                calibrated_first_losses(cells.hidden_tests(cell), [
+                    ("the reference", ref), ("a slightly worse answer", with_answer(ns, cell, WORSE[chapter, part]))], args.draws)
             failed, first = failure_rate(judge, ref["_probe"], ref["_probe"], seeds)
             print(f"  {part}: the reference fails {failed}/{len(seeds)} seeds ({time.perf_counter() - start:.0f} s)"
                   + (f": {first[:200]}" if failed else ""), flush=True)
