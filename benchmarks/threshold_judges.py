@@ -19,6 +19,7 @@ import json
 import math
 import os
 import pathlib
+import random
 import re
 import statistics
 import sys
@@ -178,7 +179,6 @@ def calibrated_first_losses(hidden, answers, draws):
     space = {"__name__": "hidden", "same": judging.same}
     exec(hidden, space)
     names = (pathlib.Path(os.environ["COURSE_DATA_DIR"]) / "names.txt").read_text().splitlines()
-    import random
     random.Random(42).shuffle(names)  # the probe's order
     examples = {bs: tuple(t[:50000] for t in space["_build"](names[:10000], bs)) for bs in range(2, 6)}
     for label, ns in answers:
